@@ -1,0 +1,335 @@
+"""The interpreter of LANGUAGE.md, "Semantics": strict, left to right, with limits.
+
+A program is compiled once into nested Python closures (one per node, built bottom-up without
+recursion) and then run on each test's inputs. Errors are values (`EvalError`), never exceptions
+that reach the caller: running a program can only compute a value.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+
+from .program import Program, shape_of
+from .types import check, input_signature
+from .vocab import CONSTANTS, INPUT_IDS, INPUT_NAMES, LAM, LAM2, MASK, PARAM_A, PARAM_B, VOCAB
+
+INT_MIN, INT_MAX = -1_000_000, 1_000_000
+MAX_LIST_LENGTH = 100
+FUEL = 10_000
+
+ERROR_KINDS: tuple[str, ...] = (
+    "zero_division", "empty_list", "index", "overflow", "length", "fuel", "type", "incomplete",
+)  # fmt: skip
+"""Every error kind, in the order observations encode them (0 is reserved for "no error")."""
+
+Value = int | bool | list
+
+
+@dataclass(frozen=True)
+class EvalError:
+    """The outcome of a run that failed; `kind` is one of `ERROR_KINDS`."""
+
+    kind: str
+
+
+class _Fail(Exception):
+    def __init__(self, kind: str) -> None:
+        self.kind = kind
+
+
+def _int(v: int) -> int:
+    if INT_MIN <= v <= INT_MAX:
+        return v
+    raise _Fail("overflow")
+
+
+def _list(v: list) -> list:
+    if len(v) <= MAX_LIST_LENGTH:
+        return v
+    raise _Fail("length")
+
+
+def _div(x: int, y: int) -> int:
+    if y == 0:
+        raise _Fail("zero_division")
+    return _int(x // y)
+
+
+def _mod(x: int, y: int) -> int:
+    if y == 0:
+        raise _Fail("zero_division")
+    return x % y
+
+
+def _nonempty(xs: list) -> list:
+    if xs:
+        return xs
+    raise _Fail("empty_list")
+
+
+def _index(i: int, xs: list) -> int:
+    if 0 <= i < len(xs):
+        return xs[i]
+    raise _Fail("index")
+
+
+def _range(n: int) -> list:
+    if n > MAX_LIST_LENGTH:
+        raise _Fail("length")
+    return list(range(n))
+
+
+# Strict operators on already evaluated arguments.
+_OPS: dict[str, Callable] = {
+    "+": lambda x, y: _int(x + y),
+    "-": lambda x, y: _int(x - y),
+    "*": lambda x, y: _int(x * y),
+    "/": _div,
+    "%": _mod,
+    "min": min,
+    "max": max,
+    "<": lambda x, y: x < y,
+    ">": lambda x, y: x > y,
+    "=": lambda x, y: x == y,
+    "and": lambda x, y: x and y,
+    "or": lambda x, y: x or y,
+    "not": lambda x: not x,
+    "len": len,
+    "sum": lambda xs: _int(sum(xs)),
+    "head": lambda xs: _nonempty(xs)[0],
+    "last": lambda xs: _nonempty(xs)[-1],
+    "maximum": lambda xs: max(_nonempty(xs)),
+    "minimum": lambda xs: min(_nonempty(xs)),
+    "reverse": lambda xs: xs[::-1],
+    "sort": sorted,
+    "take": lambda n, xs: xs[: max(n, 0)],
+    "drop": lambda n, xs: xs[max(n, 0) :],
+    "index": _index,
+    "cons": lambda e, xs: _list([e, *xs]),
+    "concat": lambda xs, ys: _list(xs + ys),
+    "range": _range,
+}
+
+
+def _map(f, xs, b):
+    return [f(e, b) for e in xs]
+
+
+def _filter(p, xs, b):
+    return [e for e in xs if p(e, b)]
+
+
+def _count(p, xs, b):
+    return sum(1 for e in xs if p(e, b))
+
+
+def _scanl1(f, xs, _b):
+    if not xs:
+        return []
+    out = [xs[0]]
+    for e in xs[1:]:
+        out.append(f(out[-1], e))
+    return out
+
+
+def _fold(f, init, xs, _b):
+    acc = init
+    for e in xs:
+        acc = f(acc, e)
+    return acc
+
+
+def _zipwith(f, xs, ys, _b):
+    return [f(p, q) for p, q in zip(xs, ys)]
+
+
+_HIGHER_ORDER = {"map": _map, "filter": _filter, "count": _count, "scanl1": _scanl1}
+_HIGHER_ORDER3 = {"fold": _fold, "zipwith": _zipwith}
+
+
+class _State:
+    """Per-run mutable state shared by a compiled program's closures."""
+
+    __slots__ = ("fuel", "inputs", "reached", "values")
+
+    def __init__(self) -> None:
+        self.fuel = FUEL
+        self.inputs: list = [None, None, None]
+        self.reached: list[int] = []
+        self.values: list[list] = []
+
+
+Hook = Callable[[Value], Value]
+
+
+class Compiled:
+    """A complete, well-typed program ready to run on many inputs.
+
+    Args:
+        program: the program (must be complete and well-typed; `compile_program` checks).
+        trace: record, per node, how often it was evaluated and every value it took.
+        hooks: node -> function applied to that node's value each time it is computed (used to
+            perturb a subtree, e.g. to find dead code).
+    """
+
+    def __init__(self, program: Program, trace: bool = False, hooks: Mapping[int, Hook] | None = None):
+        self.program, self.trace = program, trace
+        self._state = _State()
+        self._root = _build(program, self._state, trace, hooks or {})
+
+    def run(self, inputs: Mapping[str, Value]) -> Value | EvalError:
+        """The program's value on `inputs` ({"x": [...], ...}), or the error that ended the run."""
+        st = self._state
+        st.fuel = FUEL
+        st.inputs = [inputs.get(name) for name in INPUT_NAMES]
+        if self.trace:
+            n = len(self.program)
+            st.reached, st.values = [0] * n, [[] for _ in range(n)]
+        try:
+            return self._root(0, 0)
+        except _Fail as fail:
+            return EvalError(fail.kind)
+        except RecursionError:  # only programs far deeper than parse() accepts
+            return EvalError("fuel")
+
+    @property
+    def reached(self) -> list[int]:
+        """After a traced run: how many times each node was evaluated."""
+        return self._state.reached
+
+    @property
+    def values(self) -> list[list]:
+        """After a traced run: every value each node took, in evaluation order."""
+        return self._state.values
+
+
+def _build(program: Program, st: _State, trace: bool, hooks: Mapping[int, Hook]):
+    """One closure `f(a, b)` per node, bottom-up (children before parents, no recursion)."""
+    tokens, shape = program.tokens, shape_of(program.arities)
+    closures: list = [None] * len(tokens)
+    for i in range(len(tokens) - 1, -1, -1):
+        tok = tokens[i]
+        if tok in (LAM, LAM2):
+            closures[i] = closures[shape.children[i][0]]  # a lambda is its body, applied by its parent
+            continue
+        f = _node(tok, [closures[c] for c in shape.children[i]], st)
+        if i in hooks:
+            f = _hooked(f, hooks[i])
+        if trace:
+            f = _traced(f, i, st)
+        closures[i] = f
+    return closures[0]
+
+
+def _hooked(f, hook):
+    return lambda a, b: hook(f(a, b))
+
+
+def _traced(f, i, st):
+    def traced(a, b):
+        st.reached[i] += 1
+        value = f(a, b)
+        st.values[i].append(value)
+        return value
+
+    return traced
+
+
+def _node(tok: int, kids: list, st: _State):  # noqa: C901 - one case per token family
+    name = VOCAB[tok]
+
+    def tick() -> None:
+        st.fuel -= 1
+        if st.fuel < 0:
+            raise _Fail("fuel")
+
+    if tok in CONSTANTS:
+        value = CONSTANTS[tok]
+        return lambda a, b: tick() or value
+    if name == "nil":
+        return lambda a, b: tick() or []
+    if tok in INPUT_IDS:
+        slot = INPUT_IDS.index(tok)
+        return lambda a, b: tick() or st.inputs[slot]
+    if tok == PARAM_A:
+        return lambda a, b: tick() or a
+    if tok == PARAM_B:
+        return lambda a, b: tick() or b
+    if name == "if":
+        cond, then, other = kids
+        return lambda a, b: tick() or (then(a, b) if cond(a, b) else other(a, b))
+    if name in _HIGHER_ORDER:
+        op, fn, xs = _HIGHER_ORDER[name], kids[0], kids[1]
+        return lambda a, b: tick() or op(fn, xs(a, b), b)
+    if name in _HIGHER_ORDER3:
+        op, fn, k1, k2 = _HIGHER_ORDER3[name], kids[0], kids[1], kids[2]
+        return lambda a, b: tick() or op(fn, k1(a, b), k2(a, b), b)
+    op = _OPS[name]
+    if len(kids) == 1:
+        (k,) = kids
+        return lambda a, b: tick() or op(k(a, b))
+    left, right = kids
+    return lambda a, b: tick() or op(left(a, b), right(a, b))
+
+
+@lru_cache(maxsize=8192)
+def _compile_checked(program: Program, signature: tuple[int, int, int]) -> Compiled | EvalError:
+    if MASK in program.tokens:
+        return EvalError("incomplete")
+    if not check(program, signature).well_typed:
+        return EvalError("type")
+    return Compiled(program)
+
+
+def compile_program(program: Program, input_types: Mapping[str, str]) -> Compiled | EvalError:
+    """Check `program` and compile it, or say why it cannot run (`incomplete` or `type`)."""
+    return _compile_checked(program, input_signature(input_types))
+
+
+def value_type(value: Value) -> str | None:
+    """The language type of a Python value ("int", "bool", "list"), None if it is none of them."""
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, int):
+        return "int"
+    if isinstance(value, list) and all(type(e) is int for e in value):
+        return "list"
+    return None
+
+
+def input_error(inputs: Mapping[str, Value]) -> str | None:
+    """Why `inputs` are not valid program inputs, or None."""
+    for name, value in inputs.items():
+        if name not in INPUT_NAMES:
+            return f"unknown input {name!r}"
+        kind = value_type(value)
+        if kind not in ("int", "list"):
+            return f"input {name!r} is not an int or a list of ints: {value!r}"
+        items = value if kind == "list" else [value]
+        if kind == "list" and len(value) > MAX_LIST_LENGTH:
+            return f"input {name!r} is longer than {MAX_LIST_LENGTH}"
+        if any(not INT_MIN <= e <= INT_MAX for e in items):
+            return f"input {name!r} holds an integer outside [{INT_MIN}, {INT_MAX}]"
+    return None
+
+
+def evaluate(program: Program, inputs: Mapping[str, Value]) -> Value | EvalError:
+    """Run `program` on `inputs`; the input types are those of the values given.
+
+    Returns the value, or an `EvalError` whose kind says why the run failed. Never raises for
+    anything the program does; raises `ValueError` only for inputs that are not ints or lists of
+    ints within the language's limits.
+    """
+    problem = input_error(inputs)
+    if problem:
+        raise ValueError(problem)
+    types = {name: value_type(value) for name, value in inputs.items()}
+    compiled = compile_program(program, types)  # type: ignore[arg-type]
+    return compiled if isinstance(compiled, EvalError) else compiled.run(inputs)
+
+
+def values_equal(value: Value | EvalError, expected: Value) -> bool:
+    """A test's comparison: same type and same value (`true` is not `1`)."""
+    return value_type(value) == value_type(expected) and value == expected  # type: ignore[arg-type]

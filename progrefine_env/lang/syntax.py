@@ -1,0 +1,135 @@
+"""Parsing and printing of LANGUAGE.md's text syntax.
+
+    expr := ATOM | "(" HEAD expr* ")"
+
+Tokens are separated by white space and parentheses; `;` starts a comment to the end of the line.
+One extension for incomplete programs: `<mask>` may also head a parenthesised expression,
+`(<mask> e1 ... en)`, standing for an unknown token of arity n, so that a masked inner node keeps
+its children. `unparse` writes the canonical form: single spaces, no comments.
+"""
+
+from __future__ import annotations
+
+import re
+
+from .program import Program
+from .vocab import ARITY, MASK, PAD, TOKEN_ID, VOCAB
+
+MAX_DEPTH = 256
+"""Deepest nesting `parse` accepts: an implementation limit that keeps evaluation off Python's
+recursion limit; generated and environment programs are far shallower."""
+
+_LEXEME = re.compile(r"\s+|;[^\n]*|\(|\)|[^\s();]+")
+
+
+class ParseError(ValueError):
+    """A text that is not a program, with the 0-based character offset and 1-based line/column."""
+
+    def __init__(self, reason: str, text: str, offset: int) -> None:
+        self.reason, self.offset = reason, offset
+        self.line = text.count("\n", 0, offset) + 1
+        self.column = offset - (text.rfind("\n", 0, offset) + 1) + 1
+        super().__init__(f"line {self.line}, column {self.column}: {reason}")
+
+
+def _lex(text: str) -> list[tuple[str, int]]:
+    lexemes = []
+    for match in _LEXEME.finditer(text):
+        lexeme = match.group()
+        if not lexeme[0].isspace() and lexeme[0] != ";":
+            lexemes.append((lexeme, match.start()))
+    return lexemes
+
+
+def parse(text: str) -> Program:
+    """Parse one program. Raises `ParseError` naming the position and the reason."""
+    if not isinstance(text, str):
+        raise TypeError(f"parse() takes a str, not {type(text).__name__}")
+    lexemes = _lex(text)
+    if not lexemes:
+        raise ParseError("empty program", text, len(text))
+    tokens: list[int] = []
+    arities: list[int] = []
+    # Each frame: [node index, expected argument count or None for a masked head, offset, seen].
+    stack: list[list] = []
+    k = 0
+    while True:
+        lexeme, offset = lexemes[k]
+        if lexeme == ")":
+            raise ParseError("unexpected ')'", text, offset)
+        if lexeme == "(":
+            k += 1
+            if k == len(lexemes):
+                raise ParseError("'(' is not followed by a token", text, offset)
+            head, head_offset = lexemes[k]
+            tok = _token(head, text, head_offset)
+            if tok != MASK and ARITY[tok] == 0:
+                raise ParseError(f"{head!r} is an atom and cannot head '( ... )'", text, head_offset)
+            if len(stack) >= MAX_DEPTH:
+                raise ParseError(f"program nests deeper than {MAX_DEPTH} levels", text, offset)
+            stack.append([len(tokens), None if tok == MASK else ARITY[tok], offset, 0])
+            tokens.append(tok)
+            arities.append(0)
+        else:
+            tok = _token(lexeme, text, offset)
+            if tok != MASK and ARITY[tok] > 0:
+                raise ParseError(
+                    f"{lexeme!r} takes {ARITY[tok]} arguments: write ({lexeme} ...)", text, offset
+                )
+            tokens.append(tok)
+            arities.append(0)
+            _count_argument(stack)
+        k += 1
+        # Close every expression whose ')' comes next.
+        while stack and k < len(lexemes) and lexemes[k][0] == ")":
+            node, expected, open_offset, seen = stack.pop()
+            if expected is None and seen == 0:
+                raise ParseError("'(<mask>' needs at least one argument", text, lexemes[k][1])
+            if expected is not None and seen != expected:
+                name = VOCAB[tokens[node]]
+                raise ParseError(f"{name!r} takes {expected} arguments, got {seen}", text, lexemes[k][1])
+            arities[node] = seen
+            _count_argument(stack)
+            k += 1
+        if not stack:
+            if k < len(lexemes):
+                raise ParseError("text after the end of the program", text, lexemes[k][1])
+            return Program(tuple(tokens), tuple(arities))
+        if k == len(lexemes):
+            raise ParseError("missing ')'", text, stack[-1][2])
+        if stack[-1][1] is not None and stack[-1][3] == stack[-1][1]:
+            name = VOCAB[tokens[stack[-1][0]]]
+            raise ParseError(f"{name!r} takes {stack[-1][1]} arguments, got more", text, lexemes[k][1])
+
+
+def _count_argument(stack: list[list]) -> None:
+    if stack:
+        stack[-1][3] += 1
+
+
+def _token(lexeme: str, text: str, offset: int) -> int:
+    tok = TOKEN_ID.get(lexeme)
+    if tok is None:
+        raise ParseError(f"unknown token {lexeme!r}", text, offset)
+    if tok == PAD:
+        raise ParseError("'<pad>' never appears in a program", text, offset)
+    return tok
+
+
+def unparse(program: Program) -> str:
+    """The canonical text of a program: `parse(unparse(p)) == p`."""
+    parts: list[str] = []
+    open_counts: list[int] = []  # arguments still expected by each open expression
+    for tok, arity in zip(program.tokens, program.arities):
+        if arity:
+            parts.append("(" + VOCAB[tok])
+            open_counts.append(arity)
+            continue
+        parts.append(VOCAB[tok])
+        while open_counts:
+            open_counts[-1] -= 1
+            if open_counts[-1]:
+                break
+            open_counts.pop()
+            parts[-1] += ")"
+    return " ".join(parts)
