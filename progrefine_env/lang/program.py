@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
-from .vocab import ARITY, MASK, PAD, VOCAB, VOCAB_SIZE
+from .vocab import ARITY, MASK, MAX_ARITY, PAD, VOCAB, VOCAB_SIZE
 
 
 @dataclass(frozen=True)
@@ -93,6 +93,8 @@ class Program:
                 raise ShapeError(f"node {i}: {tok!r} is not a program token id")
             if tok != MASK and ARITY[tok] != arity:
                 raise ShapeError(f"node {i}: {VOCAB[tok]!r} has arity {ARITY[tok]}, not {arity}")
+            if tok == MASK and arity > MAX_ARITY:
+                raise ShapeError(f"node {i}: no token has arity {arity} for `<mask>` to stand for")
         shape_of(self.arities)  # validates the tree
 
     @classmethod

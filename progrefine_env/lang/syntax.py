@@ -11,9 +11,10 @@ its children. `unparse` writes the canonical form: single spaces, no comments.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from .program import Program
-from .vocab import ARITY, MASK, PAD, TOKEN_ID, VOCAB
+from .vocab import ARITY, MASK, MAX_ARITY, PAD, TOKEN_ID, VOCAB
 
 MAX_DEPTH = 256
 """Deepest nesting `parse` accepts: an implementation limit that keeps evaluation off Python's
@@ -100,6 +101,10 @@ def parse(text: str) -> Program:
         if stack[-1][1] is not None and stack[-1][3] == stack[-1][1]:
             name = VOCAB[tokens[stack[-1][0]]]
             raise ParseError(f"{name!r} takes {stack[-1][1]} arguments, got more", text, lexemes[k][1])
+        if stack[-1][1] is None and stack[-1][3] == MAX_ARITY:
+            # No token takes more arguments: such a node could never be filled in.
+            reason = f"'(<mask>' stands for a token of at most {MAX_ARITY} arguments"
+            raise ParseError(reason, text, lexemes[k][1])
 
 
 def _count_argument(stack: list[list]) -> None:
@@ -116,16 +121,20 @@ def _token(lexeme: str, text: str, offset: int) -> int:
     return tok
 
 
-def unparse(program: Program) -> str:
-    """The canonical text of a program: `parse(unparse(p)) == p`."""
+def unparse(program: Program, names: Sequence[str] | None = None) -> str:
+    """The canonical text of a program: `parse(unparse(p)) == p`.
+
+    `names`, one string per node, replaces the token names (e.g. to mark nodes when rendering).
+    """
+    names = names if names is not None else [VOCAB[t] for t in program.tokens]
     parts: list[str] = []
     open_counts: list[int] = []  # arguments still expected by each open expression
-    for tok, arity in zip(program.tokens, program.arities):
+    for name, arity in zip(names, program.arities):
         if arity:
-            parts.append("(" + VOCAB[tok])
+            parts.append("(" + name)
             open_counts.append(arity)
             continue
-        parts.append(VOCAB[tok])
+        parts.append(name)
         while open_counts:
             open_counts[-1] -= 1
             if open_counts[-1]:

@@ -1,0 +1,455 @@
+"""ProgramRefine-v0: repair a corrupted program, round by round, guided by its tests."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+
+from . import expert
+from .corruption import CORRUPTION_MODES, corrupt, corruption_level, validate_corruption
+from .feedback import NUM_OUTCOMES, VALUE_FEATURES, Feedback, run_tests
+from .graph import EDGE_TYPES, encode_edges, max_edges_for, static_graph
+from .lang import ERROR_KINDS, MASK, PAD, VOCAB, VOCAB_SIZE, Program, check, masks_to_array, unparse
+from .lang.types import NUM_TYPES
+from .tasks.task import Task, passes
+
+ACTION_MODES = ("rewrite", "edit")
+REWARDS = ("delta", "sparse")
+INVALID_EDITS = ("ignore", "apply")
+
+
+class ProgramRefineEnv(gym.Env):
+    """
+    ## Description
+
+    An agent repairs a corrupted program of LANGUAGE.md's language. At reset a task (a target
+    program with visible and held-out tests) is drawn and a fraction of its nodes is corrupted
+    (masked, or replaced by random well-typed tokens); the visible tests are run. Each step applies
+    the agent's token edits, re-runs the visible tests and returns what they say about every node.
+    The tree shape never changes: edits replace tokens with tokens of the same arity.
+
+    ## Action Space
+
+    `action_mode="rewrite"` (default): `MultiDiscrete([V] * max_nodes)`, one refinement round a step:
+    a token for every node; choosing a node's current token keeps it; padded slots are ignored.
+    `action_mode="edit"`: `Discrete(max_nodes * V)`, action `node * V + token`, one node a step.
+    V = 56 tokens (`progrefine_env.lang.VOCAB`). An edit whose token lies outside the node's grammar
+    mask (a token of another arity, `<pad>`, `<mask>`, or one that breaks the types) is ignored and
+    counted in `info["invalid_edits"]` (`invalid_edits="ignore"`, default), except that a round whose
+    edits together give a well-typed program is always applied; with `invalid_edits="apply"` edits of
+    the right arity are applied and the program is left to fail its tests. Grammar masks, in the
+    layout MaskablePPO expects for the mode (`max_nodes * V` booleans, node-major): `env.action_masks()`,
+    `info["action_mask"]`, and the observation key `grammar_mask` (`[max_nodes, V]`).
+
+    ## Observation Space
+
+    A `Dict` of fixed-shape arrays (N = max_nodes, E = 4N edge slots, T = max_tests, F = 9); integer
+    arrays are integer `Box`es (cast to long in a network), nodes in pre-order, padded slots zero:
+
+    | key | shape | meaning |
+    | --- | --- | --- |
+    | tokens, prev_tokens | [N] | current token id, and the token before the last step |
+    | node_mask | [N] | 1 for a real node |
+    | masked | [N] | 1 where the token is `<mask>` |
+    | arity, depth, position | [N] | children, distance from root, index among siblings |
+    | expected_type | [N] | bit set of the types (int, bool, list, fn1, pred, fn2) the parent accepts |
+    | type_conflict | [N] | 1 where the current token lies outside its grammar mask |
+    | edge_index, edge_type, edge_mask | [2, E], [E], [E] | edges child/parent/sibling/binder |
+    | test_mask, test_outcome | [T] | real test; 0 passed, 1 wrong value, 2+k error kind k |
+    | node_failure, node_suspicion | [N] | share of failing tests that reached the node; Ochiai |
+    | node_values | [N, T, F] | summary of the first value each node took on each test |
+    | expected_output | [T, F] | the same summary of each test's expected output |
+    | grammar_mask | [N, V] | tokens allowed at each node (padded slots: only `<pad>`) |
+
+    The observation never contains the target program or anything computed from it.
+
+    ## Rewards
+
+    `reward="delta"` (default): the change in the fraction of visible tests passed since the last
+    step, plus 1 on the step that makes all of them pass. `reward="sparse"`: 1 on that step, else 0.
+
+    ## Starting State
+
+    A task drawn uniformly from the task source, corrupted at a level drawn from `corruption`.
+
+    ## Episode End
+
+    Terminated when every visible test passes. Truncated after `max_steps` steps (default 5 rounds
+    in `rewrite` mode, twice the program's node count in `edit` mode).
+
+    ## Info
+
+    `tests_passed`, `num_tests`, `error_kinds` (per visible test, None when passed), `program`
+    (text), `nodes_changed`, `invalid_edits`, `type_errors` (nodes in conflict), `action_mask`, and,
+    when the episode ends, `held_out_passed` / `num_held_out` (for evaluation only).
+
+    ## Arguments
+
+    ```python
+    gym.make("ProgramRefine-v0", tasks="generated", split="train", corpus_size=20_000, corpus_seed=0,
+             corruption=0.5, corruption_mode="mask", max_nodes=64, max_tests=8,
+             action_mode="rewrite", max_steps=None, reward="delta", invalid_edits="ignore",
+             render_mode=None)
+    ```
+    * `tasks`: "generated" (the built-in corpus, cached on disk), a path to a JSON Lines task file,
+      or a sequence of `Task`s.
+    * `split`: "train", "val" or "test" of the generated corpus (disjoint by program behaviour).
+    * `corruption`: fraction of nodes corrupted, a number or a `(low, high)` range drawn per episode;
+      at least one node; 1.0 corrupts every node.
+    * `corruption_mode`: "mask" (nodes become `<mask>`) or "noise" (random well-typed tokens).
+    * `max_nodes`, `max_tests`: array sizes; a task with more nodes or visible tests is refused.
+
+    ## Version History
+
+    * v0: initial release.
+    """
+
+    metadata = {"render_modes": ["ansi", "human"], "render_fps": 2}
+
+    def __init__(
+        self,
+        tasks: str | os.PathLike | Sequence[Task] = "generated",
+        split: str = "train",
+        corpus_size: int = 20_000,
+        corpus_seed: int = 0,
+        corruption: float | tuple[float, float] = 0.5,
+        corruption_mode: str = "mask",
+        max_nodes: int = 64,
+        max_tests: int = 8,
+        action_mode: str = "rewrite",
+        max_steps: int | None = None,
+        reward: str = "delta",
+        invalid_edits: str = "ignore",
+        render_mode: str | None = None,
+    ) -> None:
+        _check_choice("action_mode", action_mode, ACTION_MODES)
+        _check_choice("reward", reward, REWARDS)
+        _check_choice("invalid_edits", invalid_edits, INVALID_EDITS)
+        _check_choice("corruption_mode", corruption_mode, CORRUPTION_MODES)
+        _check_choice("render_mode", render_mode, (None, *self.metadata["render_modes"]))
+        if max_steps is not None and max_steps < 1:
+            raise ValueError(f"max_steps must be at least 1, got {max_steps}")
+        self.corruption = validate_corruption(corruption)
+        self.corruption_mode, self.action_mode, self.reward_kind = corruption_mode, action_mode, reward
+        self.invalid_edits, self.render_mode, self._max_steps_option = invalid_edits, render_mode, max_steps
+        self.max_nodes, self.max_tests = int(max_nodes), int(max_tests)
+        self.max_edges = max_edges_for(self.max_nodes)
+        self.tasks = _load_task_source(tasks, split, corpus_size, corpus_seed, self.max_nodes, self.max_tests)
+
+        n, v, e, t = self.max_nodes, VOCAB_SIZE, self.max_edges, self.max_tests
+        if action_mode == "rewrite":
+            self.action_space = spaces.MultiDiscrete(np.full(n, v, dtype=np.int64))
+        else:
+            self.action_space = spaces.Discrete(n * v)
+        self.observation_space = spaces.Dict(_observation_spaces(n, v, e, t))
+        self._task: Task | None = None
+
+    # ----------------------------------------------------------------------------- episode
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        options = options or {}
+        index = options.get("task_index")
+        if index is None:
+            index = int(self.np_random.integers(len(self.tasks)))
+        self._task = task = self.tasks[index]
+        self._target = task.program
+        level = corruption_level(options.get("corruption", self.corruption), self.np_random)
+        for _ in range(10):  # noise can leave a program that already passes: draw again
+            program, self.corrupted_nodes = corrupt(
+                task.program, level, self.np_random, task.input_types, self.corruption_mode
+            )
+            feedback = run_tests(program, task.input_types, task.tests)
+            if feedback.num_passed < len(task.tests):
+                break
+        self._program, self._previous = program, program
+        self._feedback_cache: dict[tuple[int, ...], Feedback] = {program.tokens: feedback}
+        self._feedback = feedback
+        self._static = self._static_arrays(program)
+        self.steps, self.max_steps = 0, self._episode_max_steps(len(program))
+        self._last_changed, self._last_invalid = [], 0
+        observation = self._get_obs()
+        if self.render_mode == "human":
+            self.render()
+        return observation, self._get_info(done=False)
+
+    def step(self, action):
+        if self._task is None:
+            raise RuntimeError("call reset() before step()")
+        edits = self._decode(action)
+        program, changed, invalid = self._apply(edits)
+        before = self._feedback.num_passed
+        self._previous, self._program = self._program, program
+        self._feedback = self._run(program)
+        self.steps += 1
+        self._last_changed, self._last_invalid = changed, invalid
+        total = len(self._task.tests)
+        solved = self._feedback.num_passed == total
+        reward = float(solved)
+        if self.reward_kind == "delta":
+            reward += (self._feedback.num_passed - before) / total
+        truncated = not solved and self.steps >= self.max_steps
+        observation = self._get_obs()
+        if self.render_mode == "human":
+            self.render()
+        return observation, reward, solved, truncated, self._get_info(done=solved or truncated)
+
+    # ----------------------------------------------------------------------------- actions
+
+    def _decode(self, action) -> dict[int, int]:
+        """{node: token} for every real node the action names (validated against the space)."""
+        n = len(self._program)
+        if self.action_mode == "edit":
+            if not self.action_space.contains(action):
+                raise ValueError(f"action {action!r} is outside the action space {self.action_space}")
+            node, token = divmod(int(action), VOCAB_SIZE)
+            return {node: token} if node < n else {}
+        array = np.asarray(action)
+        if array.shape != (self.max_nodes,) or not np.issubdtype(array.dtype, np.integer):
+            raise ValueError(f"action must be an integer array of shape ({self.max_nodes},), got {action!r}")
+        if array.min() < 0 or array.max() >= VOCAB_SIZE:
+            raise ValueError(f"action tokens must lie in [0, {VOCAB_SIZE}), got {action!r}")
+        current = self._program.tokens
+        return {i: int(tok) for i, tok in enumerate(array[:n].tolist()) if tok != current[i]}
+
+    def _apply(self, edits: dict[int, int]) -> tuple[Program, list[int], int]:
+        """The program after `edits`, the nodes that changed, and how many edits were refused."""
+        current, arities = self._program, self._program.arities
+        shaped = {i: t for i, t in edits.items() if t not in (PAD, MASK) and _arity(t) == arities[i]}
+        invalid = len(edits) - len(shaped)
+        if not shaped:
+            return current, [], invalid
+        proposal = current.replace(shaped)
+        if self.invalid_edits == "ignore" and not check(proposal, self._task.input_types).well_typed:
+            masks = self._feedback.info.masks
+            allowed = {i: t for i, t in shaped.items() if (masks[i] >> t) & 1}
+            invalid += len(shaped) - len(allowed)
+            shaped = allowed
+            proposal = current.replace(shaped) if shaped else current
+        return proposal, sorted(shaped), invalid
+
+    def _run(self, program: Program) -> Feedback:
+        feedback = self._feedback_cache.get(program.tokens)
+        if feedback is None:
+            feedback = run_tests(program, self._task.input_types, self._task.tests)
+            self._feedback_cache[program.tokens] = feedback
+        return feedback
+
+    def action_masks(self) -> np.ndarray:
+        """Grammar masks as MaskablePPO expects them: `max_nodes * V` booleans, node-major.
+
+        `rewrite` mode: padded slots allow only `<pad>` (a no-op). `edit` mode: padded slots allow
+        nothing."""
+        mask = self._grammar_mask().astype(bool)
+        if self.action_mode == "edit":
+            mask[len(self._program) :] = False
+        return mask.reshape(-1)
+
+    # ----------------------------------------------------------------------------- expert
+
+    @property
+    def target_tokens(self) -> np.ndarray:
+        """The target's tokens, padded to `max_nodes` (privileged: for experts and evaluation)."""
+        tokens = np.full(self.max_nodes, PAD, dtype=np.int64)
+        tokens[: len(self._target)] = self._target.tokens
+        return tokens
+
+    def wrong_nodes(self) -> list[int]:
+        """Nodes whose token differs from the target, in pre-order (privileged)."""
+        return expert.wrong_nodes(self._program.tokens, self._target.tokens)
+
+    def expert_action(self, fix: int | None = None):
+        """The expert's next action (privileged; see `progrefine_env.expert` for the order).
+
+        `rewrite` mode: the full correction, or with `fix=k` only the first k wrong nodes fixed.
+        `edit` mode: one wrong node fixed (`fix` is ignored).
+        """
+        current, target = self._program.tokens, self._target.tokens
+        if self.action_mode == "rewrite":
+            return expert.rewrite_action(current, target, self.max_nodes, PAD, fix)
+        masks, program, types = self._feedback.info.masks, self._program, self._task.input_types
+
+        def is_valid(node: int, token: int) -> bool:
+            return bool((masks[node] >> token) & 1) or check(program.replace({node: token}), types).well_typed
+
+        return expert.edit_action(current, target, VOCAB_SIZE, is_valid)
+
+    # ----------------------------------------------------------------------------- observation
+
+    def _static_arrays(self, program: Program) -> dict[str, np.ndarray]:
+        """Arrays fixed for the episode: shape features, real-node and real-test masks, targets."""
+        n, static = len(program), static_graph(program.arities)
+        arrays = {}
+        for key, values in (("arity", static.arity), ("depth", static.depth), ("position", static.position)):
+            arrays[key] = np.zeros(self.max_nodes, dtype=np.int64)
+            arrays[key][:n] = values
+        arrays["node_mask"] = np.zeros(self.max_nodes, dtype=np.int8)
+        arrays["node_mask"][:n] = 1
+        tests = self._task.tests
+        arrays["test_mask"] = np.zeros(self.max_tests, dtype=np.int8)
+        arrays["test_mask"][: len(tests)] = 1
+        arrays["expected_output"] = np.zeros((self.max_tests, VALUE_FEATURES), dtype=np.float32)
+        from .feedback import summarize
+
+        for k, test in enumerate(tests):
+            arrays["expected_output"][k] = summarize(test.output, test.output)
+        return arrays
+
+    def _grammar_mask(self) -> np.ndarray:
+        mask = np.zeros((self.max_nodes, VOCAB_SIZE), dtype=np.int8)
+        n = len(self._program)
+        mask[:n] = masks_to_array(self._feedback.info.masks)
+        mask[n:, PAD] = 1
+        return mask
+
+    def _get_obs(self) -> dict[str, np.ndarray]:
+        program, feedback, n, t = self._program, self._feedback, len(self._program), len(self._task.tests)
+        obs = {key: value.copy() for key, value in self._static.items()}
+        for key, tokens in (("tokens", program.tokens), ("prev_tokens", self._previous.tokens)):
+            obs[key] = np.zeros(self.max_nodes, dtype=np.int64)
+            obs[key][:n] = tokens
+        obs["masked"] = (obs["tokens"] == MASK).astype(np.int8)
+        obs["expected_type"] = np.zeros(self.max_nodes, dtype=np.int64)
+        obs["expected_type"][:n] = feedback.info.expected
+        obs["type_conflict"] = np.zeros(self.max_nodes, dtype=np.int8)
+        obs["type_conflict"][feedback.info.conflicts(program.tokens)] = 1
+        obs["edge_index"], obs["edge_type"], obs["edge_mask"] = encode_edges(program, self.max_edges)
+        obs["test_outcome"] = np.zeros(self.max_tests, dtype=np.int64)
+        obs["test_outcome"][:t] = feedback.outcomes
+        for key, values in (("node_failure", feedback.failure_share), ("node_suspicion", feedback.ochiai)):
+            obs[key] = np.zeros(self.max_nodes, dtype=np.float32)
+            obs[key][:n] = values
+        obs["node_values"] = np.zeros((self.max_nodes, self.max_tests, VALUE_FEATURES), dtype=np.float32)
+        obs["node_values"][:n, :t] = feedback.node_values
+        obs["grammar_mask"] = self._grammar_mask()
+        return obs
+
+    def _get_info(self, done: bool) -> dict[str, Any]:
+        task, feedback = self._task, self._feedback
+        info = {
+            "tests_passed": feedback.num_passed,
+            "num_tests": len(task.tests),
+            "error_kinds": [_outcome_name(code) for code in feedback.outcomes.tolist()],
+            "program": unparse(self._program),
+            "nodes_changed": len(self._last_changed),
+            "invalid_edits": self._last_invalid,
+            "type_errors": feedback.info.conflicts(self._program.tokens),
+            "action_mask": self.action_masks(),
+        }
+        if done:
+            held_out = passes(self._program, task.input_types, task.held_out_tests)
+            info["held_out_passed"], info["num_held_out"] = sum(held_out), len(held_out)
+        return info
+
+    # ----------------------------------------------------------------------------- render
+
+    def render(self) -> str | None:
+        if self.render_mode is None:
+            gym.logger.warn("render() called without a render_mode; pass render_mode='ansi' or 'human'")
+            return None
+        text = self._render_text()
+        if self.render_mode == "human":
+            print(text)
+            return None
+        return text
+
+    def _render_text(self) -> str:
+        """Program with changed nodes in [brackets] and suspicious nodes suffixed '?', then tests."""
+        program, feedback = self._program, self._feedback
+        suspicion, changed = feedback.ochiai, set(self._last_changed)
+        names = []
+        for i, tok in enumerate(program.tokens):
+            name = VOCAB[tok]
+            if i in changed:
+                name = f"[{name}]"
+            if suspicion[i] >= 0.7 and not feedback.passed.all():
+                name += "?"
+            names.append(name)
+        outcomes = " ".join("ok" if c == 0 else _outcome_name(c) for c in feedback.outcomes.tolist())
+        return (
+            f"step {self.steps}/{self.max_steps}  tests {feedback.num_passed}/{len(self._task.tests)}"
+            f"  changed {len(changed)}  invalid {self._last_invalid}\n"
+            f"  {unparse(program, names)}\n  tests: {outcomes}"
+        )
+
+    def _episode_max_steps(self, num_nodes: int) -> int:
+        if self._max_steps_option is not None:
+            return self._max_steps_option
+        return 5 if self.action_mode == "rewrite" else 2 * num_nodes
+
+
+def _observation_spaces(n: int, v: int, e: int, t: int) -> dict[str, spaces.Space]:
+    def ints(high: int, shape: tuple[int, ...], dtype=np.int64) -> spaces.Box:
+        return spaces.Box(0, high, shape=shape, dtype=dtype)
+
+    def floats(low: float, shape: tuple[int, ...]) -> spaces.Box:
+        return spaces.Box(low, 1.0, shape=shape, dtype=np.float32)
+
+    return {
+        "tokens": ints(v - 1, (n,)),
+        "prev_tokens": ints(v - 1, (n,)),
+        "node_mask": ints(1, (n,), np.int8),
+        "masked": ints(1, (n,), np.int8),
+        "arity": ints(3, (n,)),
+        "depth": ints(n - 1, (n,)),
+        "position": ints(2, (n,)),
+        "expected_type": ints(2**NUM_TYPES - 1, (n,)),
+        "type_conflict": ints(1, (n,), np.int8),
+        "edge_index": ints(n - 1, (2, e)),
+        "edge_type": ints(len(EDGE_TYPES) - 1, (e,)),
+        "edge_mask": ints(1, (e,), np.int8),
+        "test_mask": ints(1, (t,), np.int8),
+        "test_outcome": ints(NUM_OUTCOMES - 1, (t,)),
+        "node_failure": floats(0.0, (n,)),
+        "node_suspicion": floats(0.0, (n,)),
+        "node_values": floats(-1.0, (n, t, VALUE_FEATURES)),
+        "expected_output": floats(-1.0, (t, VALUE_FEATURES)),
+        "grammar_mask": ints(1, (n, v), np.int8),
+    }
+
+
+def _arity(token: int) -> int:
+    from .lang import ARITY
+
+    return ARITY[token]
+
+
+def _outcome_name(code: int) -> str | None:
+    return None if code == 0 else "wrong" if code == 1 else ERROR_KINDS[code - 2]
+
+
+def _check_choice(name: str, value, choices) -> None:
+    if value not in choices:
+        raise ValueError(f"{name}={value!r} is not one of {list(choices)}")
+
+
+def _load_task_source(tasks, split, corpus_size, corpus_seed, max_nodes, max_tests) -> list[Task]:
+    """The task list from the `tasks` option, refusing tasks that do not fit the arrays."""
+    if isinstance(tasks, str) and tasks == "generated":
+        from .tasks.corpus import load_corpus
+
+        loaded = [t for t in load_corpus(split, size=corpus_size, seed=corpus_seed) if len(t.program) <= max_nodes]
+        source = f"generated corpus split {split!r}"
+    elif isinstance(tasks, (str, os.PathLike)):
+        from .tasks.io import load_tasks
+
+        loaded, source = load_tasks(tasks), os.fspath(tasks)
+    else:
+        loaded, source = list(tasks), "task list"
+        for k, task in enumerate(loaded):
+            if not isinstance(task, Task):
+                raise TypeError(f"tasks[{k}] is a {type(task).__name__}, not a progrefine_env Task")
+    if not loaded:
+        raise ValueError(f"{source}: no tasks")
+    for k, task in enumerate(loaded):
+        label = f"{source}: task {k}" + (f" ({task.name!r})" if task.name else "")
+        if len(task.program) > max_nodes:
+            raise ValueError(f"{label} has {len(task.program)} nodes, more than max_nodes={max_nodes}")
+        if len(task.tests) > max_tests:
+            raise ValueError(f"{label} has {len(task.tests)} visible tests, more than max_tests={max_tests}")
+    return loaded
