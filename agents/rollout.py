@@ -1,0 +1,55 @@
+"""Stepping many environments at once so the network sees batches, not single graphs."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+
+from progrefine_env.env import ProgramRefineEnv
+from progrefine_env.tasks.task import Task
+
+from .batching import stack_observations
+
+
+class EnvBatch:
+    """`size` rewrite-mode environments over one task list, reset and stepped together.
+
+    Not a Gymnasium vector env: episodes here last a fixed number of rounds and a solved program
+    simply stays as it is (its further actions are no-ops), which keeps every batch full and the
+    per-round metrics aligned.
+    """
+
+    def __init__(self, tasks: Sequence[Task], size: int, corruption=(0.5, 1.0), max_nodes: int = 64, **kwargs):
+        tasks = list(tasks)
+        self.envs = [
+            ProgramRefineEnv(tasks=tasks, corruption=corruption, max_nodes=max_nodes, **kwargs) for _ in range(size)
+        ]
+        self.done = np.zeros(size, dtype=bool)
+        self.observations: list[dict[str, np.ndarray]] = []
+
+    def __len__(self) -> int:
+        return len(self.envs)
+
+    def reset(self, seeds: Sequence[int], options: Sequence[dict] | None = None) -> dict[str, np.ndarray]:
+        options = options or [{}] * len(self.envs)
+        self.observations = [env.reset(seed=int(s), options=o)[0] for env, s, o in zip(self.envs, seeds, options)]
+        self.done[:] = False
+        return stack_observations(self.observations)
+
+    def step(self, actions: np.ndarray) -> tuple[dict[str, np.ndarray], list[dict]]:
+        """Step every environment whose episode is still running; finished ones keep their state."""
+        infos: list[dict] = []
+        for k, env in enumerate(self.envs):
+            if self.done[k]:
+                infos.append({})
+                continue
+            obs, _, terminated, truncated, info = env.step(actions[k])
+            self.observations[k] = obs
+            self.done[k] = terminated or truncated
+            infos.append(info)
+        return stack_observations(self.observations), infos
+
+    def targets(self) -> np.ndarray:
+        """[B, N] target tokens (privileged: for supervised losses and evaluation)."""
+        return np.stack([env.target_tokens for env in self.envs])
