@@ -74,6 +74,7 @@ def refine_level(
     return tally.stats()
 
 
+@torch.no_grad()
 def _refine_chunk(model, envs: EnvBatch, tasks, indices, rounds, seed, device, tally: _Tally, trace) -> None:
     count = len(indices)
     active_envs = envs.envs[:count]

@@ -1,0 +1,115 @@
+"""The graph network and its batching: shapes, batching equivalence, permutation equivariance,
+grammar masks respected."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+
+pytest.importorskip("torch_geometric")
+from torch_geometric.data import Batch, Data  # noqa: E402
+
+from agents import ModelConfig, RefineNet  # noqa: E402
+from agents.batching import flatten_observation, stack_observations, to_tensors  # noqa: E402
+from agents.decoding import greedy, masked_log_probs  # noqa: E402
+from progrefine_env.env import ProgramRefineEnv  # noqa: E402
+from progrefine_env.lang import VOCAB_SIZE  # noqa: E402
+from progrefine_env.tasks.io import task_from_json  # noqa: E402
+
+TASKS = [
+    task_from_json(
+        {
+            "inputs": {"x": "list"},
+            "program": "(map (lam (* a 2)) (filter (lam (> a 0)) x))",
+            "tests": [{"input": {"x": [3, -1, 2]}, "output": [6, 4]}, {"input": {"x": [1]}, "output": [2]}],
+        }
+    ),
+    task_from_json(
+        {
+            "inputs": {"x": "list", "y": "int"},
+            "program": "(fold (lam2 (+ a b)) y x)",
+            "tests": [{"input": {"x": [1, 2], "y": 3}, "output": 6}, {"input": {"x": [], "y": 1}, "output": 1}],
+        }
+    ),
+]
+
+
+def observations(count: int, corruption=0.5, max_nodes=16) -> dict[str, np.ndarray]:
+    env = ProgramRefineEnv(tasks=TASKS, corruption=corruption, max_nodes=max_nodes)
+    return stack_observations([env.reset(seed=s)[0] for s in range(count)])
+
+
+def test_flattened_edges_equal_pyg_batch_from_data_list():
+    obs = observations(5)
+    flat = flatten_observation(to_tensors(obs))
+    graphs = []
+    for b in range(5):
+        keep = obs["edge_mask"][b].astype(bool)
+        graphs.append(
+            Data(
+                edge_index=torch.as_tensor(obs["edge_index"][b][:, keep]),
+                edge_type=torch.as_tensor(obs["edge_type"][b][keep]),
+                num_nodes=obs["tokens"].shape[1],
+            )
+        )
+    reference = Batch.from_data_list(graphs)
+    assert torch.equal(flat.edge_index, reference.edge_index)
+    assert torch.equal(flat.edge_type, reference.edge_type)
+    assert torch.equal(flat.batch, reference.batch)
+
+
+def test_output_shapes():
+    obs = to_tensors(observations(3))
+    out = RefineNet(ModelConfig(hidden=32, layers=2))(obs)
+    assert out.logits.shape == (3, 16, VOCAB_SIZE)
+    assert out.value.shape == (3,)
+    assert out.nodes.shape == (3, 16, 32)
+
+
+def test_batched_output_equals_one_graph_at_a_time():
+    torch.manual_seed(0)
+    model = RefineNet(ModelConfig(hidden=32, layers=2)).eval()
+    obs = to_tensors(observations(4))
+    together = model(obs)
+    for b in range(4):
+        alone = model({k: v[b : b + 1] for k, v in obs.items()})
+        finite = torch.isfinite(alone.logits)
+        assert torch.allclose(together.logits[b : b + 1][finite], alone.logits[finite], atol=1e-5)
+        assert torch.allclose(together.value[b], alone.value[0], atol=1e-5)
+
+
+def permute(obs: dict[str, torch.Tensor], perm: torch.Tensor) -> dict[str, torch.Tensor]:
+    """Reorder node slots by `perm` (new slot i holds old node perm[i]) and remap edges."""
+    inverse = torch.empty_like(perm)
+    inverse[perm] = torch.arange(len(perm))
+    out = dict(obs)
+    for key in ("tokens", "prev_tokens", "node_mask", "masked", "arity", "depth", "position", "expected_type",
+                "type_conflict", "node_failure", "node_suspicion", "node_values", "grammar_mask"):  # fmt: skip
+        out[key] = obs[key][:, perm]
+    out["edge_index"] = inverse[obs["edge_index"]]
+    return out
+
+
+def test_permutation_equivariance():
+    torch.manual_seed(0)
+    model = RefineNet(ModelConfig(hidden=32, layers=3)).eval()
+    obs = to_tensors(observations(2))
+    perm = torch.randperm(obs["tokens"].shape[1], generator=torch.Generator().manual_seed(1))
+    original, permuted = model(obs), model(permute(obs, perm))
+    assert torch.allclose(original.logits[:, perm], permuted.logits, atol=1e-5)
+    assert torch.allclose(original.value, permuted.value, atol=1e-5)
+
+
+def test_tokens_outside_the_grammar_mask_are_never_predicted():
+    torch.manual_seed(0)
+    model = RefineNet(ModelConfig(hidden=32, layers=2))
+    with torch.no_grad():  # a head biased hard towards one token that is rarely allowed
+        model.token_head[-1].bias.fill_(0.0)
+        model.token_head[-1].bias[3] = 100.0
+    obs = to_tensors(observations(6, corruption=1.0))
+    log_probs = masked_log_probs(model(obs).logits, obs["grammar_mask"])
+    tokens, _ = greedy(log_probs)
+    allowed = obs["grammar_mask"].gather(-1, tokens.unsqueeze(-1)).squeeze(-1)
+    assert bool(allowed.all())
+    assert torch.isinf(log_probs[~obs["grammar_mask"].bool()]).all()
