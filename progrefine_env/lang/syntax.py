@@ -4,8 +4,8 @@
 
 Tokens are separated by white space and parentheses; `;` starts a comment to the end of the line.
 One extension for incomplete programs: `<mask>` may also head a parenthesised expression,
-`(<mask> e1 ... en)`, standing for an unknown token of arity n, so that a masked inner node keeps
-its children. `unparse` writes the canonical form: single spaces, no comments.
+`(<mask> e1 ... en)`, standing for an unknown token of arity n (1 <= n <= 3), so that a masked
+inner node keeps its children. `unparse` writes the canonical form: single spaces, no comments.
 """
 
 from __future__ import annotations
