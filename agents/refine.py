@@ -17,9 +17,10 @@ from progrefine_env.lang import VOCAB
 from progrefine_env.tasks.task import Task, passes
 
 from .batching import to_tensors
-from .decoding import greedy, masked_log_probs
+from .decoding import masked_log_probs
 from .network import RefineNet
 from .rollout import EnvBatch
+from .strategies import choose_tokens
 
 DEFAULT_LEVELS = (0.5, 0.75, 1.0)
 
@@ -62,20 +63,24 @@ def refine_level(
     batch_size: int = 64,
     device: str | torch.device = "cpu",
     trace: list | None = None,
+    strategy: str = "argmax",
+    samples: int = 8,
 ) -> list[RoundStats]:
     """Refine every task once at corruption `level`; `trace`, if given, receives the programs of the
-    first task round by round (for showing a repair)."""
+    first task round by round (for showing a repair). `strategy`: see `agents.strategies`."""
     model.eval()
     tally = _Tally(rounds)
     envs = EnvBatch(tasks, min(batch_size, len(tasks)), corruption=level, max_steps=rounds)
+    decode = {"strategy": strategy, "samples": samples, "generator": torch.Generator().manual_seed(seed)}
     for start in range(0, len(tasks), len(envs)):
         indices = list(range(start, min(start + len(envs), len(tasks))))
-        _refine_chunk(model, envs, tasks, indices, rounds, seed, device, tally, trace if start == 0 else None)
+        _refine_chunk(model, envs, tasks, indices, rounds, seed, device, tally, trace if start == 0 else None, decode)
     return tally.stats()
 
 
 @torch.no_grad()
-def _refine_chunk(model, envs: EnvBatch, tasks, indices, rounds, seed, device, tally: _Tally, trace) -> None:
+def _refine_chunk(model, envs: EnvBatch, tasks, indices, rounds, seed, device, tally: _Tally, trace, decode=None):
+    decode = decode or {}
     count = len(indices)
     active_envs = envs.envs[:count]
     obs = envs.reset([seed + i for i in indices] + [0] * (len(envs) - count),
@@ -88,10 +93,11 @@ def _refine_chunk(model, envs: EnvBatch, tasks, indices, rounds, seed, device, t
     for r in range(rounds):
         tensors = to_tensors(obs, device)
         log_probs = masked_log_probs(model(tensors).logits, tensors["grammar_mask"])
-        tokens, confidence = greedy(log_probs)
+        tokens = choose_tokens(log_probs, envs.envs, **decode)
+        confidence = log_probs.gather(-1, torch.as_tensor(tokens, device=log_probs.device).unsqueeze(-1)).exp()
         node_mask = tensors["node_mask"].bool()
-        conf = ((confidence * node_mask).sum(1) / node_mask.sum(1)).cpu().numpy()
-        obs, infos = envs.step(tokens.cpu().numpy())
+        conf = ((confidence.squeeze(-1) * node_mask).sum(1) / node_mask.sum(1)).cpu().numpy()
+        obs, infos = envs.step(tokens)
         accuracy, changed, exact = [], [], []
         for k, env in enumerate(active_envs):
             current, target = np.asarray(env._program.tokens), np.asarray(env._target.tokens)
@@ -121,13 +127,15 @@ def refinement_report(
     seed: int = 0,
     batch_size: int = 64,
     device: str | torch.device = "cpu",
+    strategy: str = "argmax",
+    samples: int = 8,
 ) -> dict:
     """`{"levels": [{"corruption": c, "rounds": [RoundStats as dict, ...]}, ...]}`."""
     levels_out = []
     for level in levels:
-        stats = refine_level(model, tasks, level, rounds, seed, batch_size, device)
+        stats = refine_level(model, tasks, level, rounds, seed, batch_size, device, None, strategy, samples)
         levels_out.append({"corruption": float(level), "rounds": [asdict(s) for s in stats]})
-    return {"levels": levels_out, "num_tasks": len(tasks)}
+    return {"levels": levels_out, "num_tasks": len(tasks), "strategy": strategy, "samples": samples}
 
 
 def format_report(report: dict) -> str:

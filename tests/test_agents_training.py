@@ -126,3 +126,19 @@ def test_corrupt_checkpoint_is_refused_with_file_and_reason(tmp_path):
     save_tasks(TASKS, tmp_path / "tasks.jsonl")  # a file that is not a checkpoint at all
     with pytest.raises(CheckpointError):
         load_checkpoint(tmp_path / "tasks.jsonl")
+
+
+def test_best_of_k_picks_the_candidate_passing_most_visible_tests():
+    from agents.strategies import _best_candidate
+    from progrefine_env.env import ProgramRefineEnv
+
+    env = ProgramRefineEnv(tasks=TASKS[:1], corruption=0.5, max_nodes=16)
+    env.reset(seed=0)
+    target = env.target_tokens
+    wrong = target.copy()
+    wrong[env.corrupted_nodes] = env._program.tokens[env.corrupted_nodes[0]]  # <mask>: cannot pass
+    candidates = np.stack([wrong, target])
+    scores = torch.tensor([[0.0] * 16, [-5.0] * 16])  # the wrong one is far more likely
+    assert np.array_equal(_best_candidate(env, candidates, scores), target)
+    # Ties (neither passes anything) go to the first (argmax) candidate.
+    assert np.array_equal(_best_candidate(env, np.stack([wrong, wrong]), scores), wrong)

@@ -17,6 +17,7 @@ import torch
 from agents.checkpoint import load_checkpoint
 from agents.plot import plot_report
 from agents.refine import DEFAULT_LEVELS, format_report, refinement_report
+from agents.strategies import STRATEGIES
 from train.tasks import add_task_flags, load_task_option
 
 SHIPPED_CHECKPOINT = Path(__file__).resolve().parent.parent / "checkpoints" / "scheduled_sampling.pt"
@@ -34,6 +35,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--corruption", type=float, nargs="+", default=list(DEFAULT_LEVELS),
                         help="corruption levels, fractions of nodes masked")  # fmt: skip
     parser.add_argument("--rounds", type=int, default=5, help="refinement rounds")
+    parser.add_argument("--strategy", choices=STRATEGIES, default="best_of_k",
+                        help="decoding: argmax every node, or the best of --samples candidates on the visible tests")
+    parser.add_argument("--samples", type=int, default=8, help="candidates per round for best_of_k")
     parser.add_argument("--json", default=None, help="write the report as JSON here")
     parser.add_argument("--plot", default=None, help="write a PNG plot here")
     parser.add_argument("--seed", type=int, default=0, help="seeds the corruption of each task")
@@ -53,7 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     model, _ = load_checkpoint(args.checkpoint, device)
     tasks = load_task_option(args)[: args.limit]
-    report = refinement_report(model, tasks, args.corruption, args.rounds, args.seed, args.batch_size, device)
+    report = refinement_report(
+        model, tasks, args.corruption, args.rounds, args.seed, args.batch_size, device, args.strategy, args.samples
+    )
     report["checkpoint"] = str(args.checkpoint)
     print(f"{len(tasks)} tasks from {args.tasks}" + (f" ({args.split})" if args.tasks == "generated" else ""))
     print(format_report(report))

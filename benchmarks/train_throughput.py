@@ -1,0 +1,66 @@
+"""Graphs per second of the scheduled-sampling trainer (rollouts included) beside the model-only
+figure of the same network on the same machine (forward + backward on a batch already in memory),
+so the ratio shows what the data path costs.
+
+    python benchmarks/train_throughput.py [--batch-size 64] [--hidden 128] [--layers 4] [--iterations 5]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from agents.batching import to_tensors
+from agents.network import ModelConfig, RefineNet
+from agents.rollout import EnvBatch
+from agents.scheduled_sampling import ScheduledSamplingConfig, ScheduledSamplingTrainer
+from progrefine_env.tasks.generator import generate_tasks
+
+
+def model_only(model: RefineNet, obs: dict, repeats: int) -> float:
+    optimizer = torch.optim.Adam(model.parameters())
+    batch = obs["tokens"].shape[0]
+    for _ in range(2):  # warm-up
+        model(obs).value.sum().backward()
+    start = time.perf_counter()
+    for _ in range(repeats):
+        out = model(obs)
+        loss = out.logits.masked_fill(torch.isinf(out.logits), 0).mean() + out.value.mean()
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    if obs["tokens"].is_cuda:
+        torch.cuda.synchronize()
+    return batch * repeats / (time.perf_counter() - start)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--batch-size", type=int, default=64)
+    parser.add_argument("--hidden", type=int, default=128)
+    parser.add_argument("--layers", type=int, default=4)
+    parser.add_argument("--iterations", type=int, default=5)
+    parser.add_argument("--tasks", type=int, default=300)
+    args = parser.parse_args()
+    tasks = generate_tasks(args.tasks, seed=123)
+    devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    print(f"{'device':>6} {'batch':>6} {'hidden':>6} {'layers':>6} {'model-only g/s':>15} {'trainer g/s':>12} {'ratio':>6}")
+    for device in devices:
+        torch.manual_seed(0)
+        config = ModelConfig(hidden=args.hidden, layers=args.layers)
+        envs = EnvBatch(tasks, args.batch_size, corruption=(0.5, 1.0))
+        obs = to_tensors(envs.reset(list(range(args.batch_size))), device)
+        model = RefineNet(config).to(device)
+        model_rate = model_only(model, obs, repeats=max(3, args.iterations))
+        trainer = ScheduledSamplingTrainer(model, envs, ScheduledSamplingConfig(batch_size=args.batch_size), device)
+        trainer.run_iteration()  # warm-up
+        rates = [trainer.run_iteration()["time/graphs_per_s"] for _ in range(args.iterations)]
+        trainer_rate = sum(rates) / len(rates)
+        print(f"{device:>6} {args.batch_size:>6} {args.hidden:>6} {args.layers:>6} {model_rate:>15.0f} "
+              f"{trainer_rate:>12.0f} {trainer_rate / model_rate:>6.2f}")  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
