@@ -15,7 +15,7 @@ from .corruption import CORRUPTION_MODES, corrupt, corruption_level, validate_co
 from .feedback import NUM_OUTCOMES, VALUE_FEATURES, Feedback, run_tests
 from .graph import EDGE_TYPES, encode_edges, max_edges_for, static_graph
 from .lang import ERROR_KINDS, MASK, PAD, VOCAB, VOCAB_SIZE, Program, check, masks_to_array, unparse
-from .lang.types import NUM_TYPES
+from .lang.types import NUM_TYPES, TypeInfo
 from .tasks.task import Task, passes
 
 ACTION_MODES = ("rewrite", "edit")
@@ -37,14 +37,20 @@ class ProgramRefineEnv(gym.Env):
 
     `action_mode="rewrite"` (default): `MultiDiscrete([V] * max_nodes)`, one refinement round a step:
     a token for every node; choosing a node's current token keeps it; padded slots are ignored.
-    `action_mode="edit"`: `Discrete(max_nodes * V)`, action `node * V + token`, one node a step.
+    `action_mode="edit"`: `Discrete(max_nodes * V)`, action `node * V + token`, one node a step
+    (a padded node, or the node's current token, is a step that changes nothing).
     V = 56 tokens (`progrefine_env.lang.VOCAB`). An edit whose token lies outside the node's grammar
     mask (a token of another arity, `<pad>`, `<mask>`, or one that breaks the types) is ignored and
     counted in `info["invalid_edits"]` (`invalid_edits="ignore"`, default), except that a round whose
     edits together give a well-typed program is always applied; with `invalid_edits="apply"` edits of
     the right arity are applied and the program is left to fail its tests. Grammar masks, in the
     layout MaskablePPO expects for the mode (`max_nodes * V` booleans, node-major): `env.action_masks()`,
-    `info["action_mask"]`, and the observation key `grammar_mask` (`[max_nodes, V]`).
+    `info["action_mask"]`, and the observation key `grammar_mask` (`[max_nodes, V]`);
+    `progrefine_env.wrappers.ActionMaskObservation` adds it as an `action_mask` key (RLlib).
+    In a well-typed program an edit inside the mask keeps the program well-typed, except at a hole
+    that no token of its arity fits: LANGUAGE.md types a `<mask>` as a wildcard whatever its arity,
+    so masked edits can reach such a dead end, and its mask is then a non-empty fallback
+    (`lang.types._relax`) whose tokens break the types.
 
     ## Observation Space
 
@@ -67,6 +73,7 @@ class ProgramRefineEnv(gym.Env):
     | grammar_mask | [N, V] | tokens allowed at each node (padded slots: only `<pad>`) |
 
     The observation never contains the target program or anything computed from it.
+    `progrefine_env.wrappers.GraphObservation` gives the same state as a `gymnasium.spaces.Graph`.
 
     ## Rewards
 
@@ -103,6 +110,9 @@ class ProgramRefineEnv(gym.Env):
       at least one node; 1.0 corrupts every node.
     * `corruption_mode`: "mask" (nodes become `<mask>`) or "noise" (random well-typed tokens).
     * `max_nodes`, `max_tests`: array sizes; a task with more nodes or visible tests is refused.
+    * `render_mode`: None, "ansi" or "human"; another raises `UnsupportedRenderMode` (a ValueError
+      that is also a TypeError, so that SB3's `make_vec_env`, which asks for "rgb_array", falls back
+      to no render mode).
 
     ## Version History
 
@@ -131,7 +141,10 @@ class ProgramRefineEnv(gym.Env):
         _check_choice("reward", reward, REWARDS)
         _check_choice("invalid_edits", invalid_edits, INVALID_EDITS)
         _check_choice("corruption_mode", corruption_mode, CORRUPTION_MODES)
-        _check_choice("render_mode", render_mode, (None, *self.metadata["render_modes"]))
+        if render_mode not in (None, *self.metadata["render_modes"]):
+            raise UnsupportedRenderMode(
+                f"render_mode={render_mode!r} is not one of {[None, *self.metadata['render_modes']]}"
+            )
         if max_steps is not None and max_steps < 1:
             raise ValueError(f"max_steps must be at least 1, got {max_steps}")
         self.corruption = validate_corruption(corruption)
@@ -148,6 +161,7 @@ class ProgramRefineEnv(gym.Env):
             self.action_space = spaces.Discrete(n * v)
         self.observation_space = spaces.Dict(_observation_spaces(n, v, e, t))
         self._task: Task | None = None
+        self._grammar_source: Feedback | None = None
 
     # ----------------------------------------------------------------------------- episode
 
@@ -160,11 +174,12 @@ class ProgramRefineEnv(gym.Env):
         self._task = task = self.tasks[index]
         self._target = task.program
         level = corruption_level(options.get("corruption", self.corruption), self.np_random)
+        self._subtree_values: dict = {}  # run_tests' memo of subtree values, for this task's tests
         for _ in range(10):  # noise can leave a program that already passes: draw again
             program, self.corrupted_nodes = corrupt(
                 task.program, level, self.np_random, task.input_types, self.corruption_mode
             )
-            feedback = run_tests(program, task.input_types, task.tests)
+            feedback = run_tests(program, task.input_types, task.tests, subtree_values=self._subtree_values)
             if feedback.num_passed < len(task.tests):
                 break
         self._program, self._previous = program, program
@@ -182,10 +197,10 @@ class ProgramRefineEnv(gym.Env):
         if self._task is None:
             raise RuntimeError("call reset() before step()")
         edits = self._decode(action)
-        program, changed, invalid = self._apply(edits)
+        program, changed, invalid, info = self._apply(edits)
         before = self._feedback.num_passed
         self._previous, self._program = self._program, program
-        self._feedback = self._run(program)
+        self._feedback = self._run(program, info)
         self.steps += 1
         self._last_changed, self._last_invalid = changed, invalid
         total = len(self._task.tests)
@@ -208,7 +223,8 @@ class ProgramRefineEnv(gym.Env):
             if not self.action_space.contains(action):
                 raise ValueError(f"action {action!r} is outside the action space {self.action_space}")
             node, token = divmod(int(action), VOCAB_SIZE)
-            return {node: token} if node < n else {}
+            # Padded slots are ignored; choosing a node's current token keeps it (no edit).
+            return {node: token} if node < n and token != self._program.tokens[node] else {}
         array = np.asarray(action)
         if array.shape != (self.max_nodes,) or not np.issubdtype(array.dtype, np.integer):
             raise ValueError(f"action must be an integer array of shape ({self.max_nodes},), got {action!r}")
@@ -217,26 +233,31 @@ class ProgramRefineEnv(gym.Env):
         current = self._program.tokens
         return {i: int(tok) for i, tok in enumerate(array[:n].tolist()) if tok != current[i]}
 
-    def _apply(self, edits: dict[int, int]) -> tuple[Program, list[int], int]:
-        """The program after `edits`, the nodes that changed, and how many edits were refused."""
+    def _apply(self, edits: dict[int, int]) -> tuple[Program, list[int], int, TypeInfo | None]:
+        """The program after `edits`, the nodes that changed, how many edits were refused, and the
+        new program's type information when it was computed on the way (else None)."""
         current, arities = self._program, self._program.arities
         shaped = {i: t for i, t in edits.items() if t not in (PAD, MASK) and _arity(t) == arities[i]}
         invalid = len(edits) - len(shaped)
         if not shaped:
-            return current, [], invalid
-        proposal = current.replace(shaped)
-        if self.invalid_edits == "ignore" and not check(proposal, self._task.input_types).well_typed:
+            return current, [], invalid, None
+        proposal, info = current.replace(shaped), None
+        if self.invalid_edits == "ignore":
             masks = self._feedback.info.masks
             allowed = {i: t for i, t in shaped.items() if (masks[i] >> t) & 1}
-            invalid += len(shaped) - len(allowed)
-            shaped = allowed
-            proposal = current.replace(shaped) if shaped else current
-        return proposal, sorted(shaped), invalid
+            # When every edit lies in its mask, keeping only those is keeping them all: no check.
+            if len(allowed) < len(shaped):
+                info = check(proposal, self._task.input_types)
+                if not info.well_typed:
+                    invalid += len(shaped) - len(allowed)
+                    shaped, info = allowed, None
+                    proposal = current.replace(shaped) if shaped else current
+        return proposal, sorted(shaped), invalid, info
 
-    def _run(self, program: Program) -> Feedback:
+    def _run(self, program: Program, info: TypeInfo | None = None) -> Feedback:
         feedback = self._feedback_cache.get(program.tokens)
         if feedback is None:
-            feedback = run_tests(program, self._task.input_types, self._task.tests)
+            feedback = run_tests(program, self._task.input_types, self._task.tests, info, self._subtree_values)
             self._feedback_cache[program.tokens] = feedback
         return feedback
 
@@ -301,11 +322,14 @@ class ProgramRefineEnv(gym.Env):
         return arrays
 
     def _grammar_mask(self) -> np.ndarray:
-        mask = np.zeros((self.max_nodes, VOCAB_SIZE), dtype=np.int8)
-        n = len(self._program)
-        mask[:n] = masks_to_array(self._feedback.info.masks)
-        mask[n:, PAD] = 1
-        return mask
+        """[max_nodes, V] int8 grammar masks of the current program (a fresh array)."""
+        if self._grammar_source is not self._feedback:  # computed once per program
+            mask = np.zeros((self.max_nodes, VOCAB_SIZE), dtype=np.int8)
+            n = len(self._program)
+            mask[:n] = masks_to_array(self._feedback.info.masks)
+            mask[n:, PAD] = 1
+            self._grammar, self._grammar_source = mask, self._feedback
+        return self._grammar.copy()
 
     def _get_obs(self) -> dict[str, np.ndarray]:
         program, feedback, n, t = self._program, self._feedback, len(self._program), len(self._task.tests)
@@ -421,6 +445,12 @@ def _arity(token: int) -> int:
 
 def _outcome_name(code: int) -> str | None:
     return None if code == 0 else "wrong" if code == 1 else ERROR_KINDS[code - 2]
+
+
+class UnsupportedRenderMode(ValueError, TypeError):
+    """A render mode the environment does not have. Also a TypeError, the error by which
+    Stable-Baselines3's `make_vec_env` (which asks for "rgb_array" unless told otherwise) knows to
+    make the environment again without a render mode."""
 
 
 def _check_choice(name: str, value, choices) -> None:

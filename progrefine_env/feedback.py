@@ -17,7 +17,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from .lang import ERROR_KINDS, INT_MAX, MASK, Compiled, EvalError, Program, check, values_equal
-from .lang.types import TypeInfo
+from .lang.types import VALUE, TypeInfo
+from .lang.vocab import LAM, LAM2, PARAM_A, PARAM_B
 from .tasks.task import Test
 
 VALUE_FEATURES = 9
@@ -40,19 +41,24 @@ def outcome_code(value, expected) -> int:
 def summarize(value, expected) -> np.ndarray:
     """The `VALUE_FEATURES` summary of one value (None: not evaluated)."""
     out = np.zeros(VALUE_FEATURES, dtype=np.float32)
-    if value is None or isinstance(value, EvalError):
-        return out
-    out[0] = 1.0
-    if isinstance(value, bool):
-        out[2], out[4] = 1.0, float(value)
-    elif isinstance(value, int):
-        out[1], out[4] = 1.0, max(-CLIP, min(CLIP, value)) / CLIP
-    else:
-        out[3], out[4] = 1.0, min(len(value), CLIP) / CLIP
-        for k, e in enumerate(value[:3]):
-            out[5 + k] = max(-CLIP, min(CLIP, e)) / CLIP
-    out[8] = float(values_equal(value, expected))
+    row = _summary_row(value, expected)
+    if row is not None:
+        out[:] = row
     return out
+
+
+def _summary_row(value, expected) -> list[float] | None:
+    """`summarize` as a list of Python numbers (None for the all-zero summary): cheaper to build
+    one at a time, and written into a float32 array in one assignment."""
+    if value is None or isinstance(value, EvalError):
+        return None
+    same = float(value == expected and values_equal(value, expected))
+    if isinstance(value, bool):
+        return [1.0, 0.0, 1.0, 0.0, float(value), 0.0, 0.0, 0.0, same]
+    if isinstance(value, int):
+        return [1.0, 1.0, 0.0, 0.0, max(-CLIP, min(CLIP, value)) / CLIP, 0.0, 0.0, 0.0, same]
+    head = [max(-CLIP, min(CLIP, e)) / CLIP for e in value[:3]]
+    return [1.0, 0.0, 0.0, 1.0, min(len(value), CLIP) / CLIP, *head, *[0.0] * (3 - len(head)), same]
 
 
 @dataclass(frozen=True)
@@ -97,30 +103,56 @@ class Feedback:
         )
 
 
-def run_tests(program: Program, input_types: dict[str, str], tests: tuple[Test, ...]) -> Feedback:
-    """Run `tests` on `program` and summarise the results per test and per node."""
-    info = check(program, input_types)
+def run_tests(
+    program: Program,
+    input_types: dict[str, str],
+    tests: tuple[Test, ...],
+    info: TypeInfo | None = None,
+    subtree_values: dict | None = None,
+) -> Feedback:
+    """Run `tests` on `program` and summarise the results per test and per node.
+
+    `info`, when given, must be `check(program, input_types)` (a caller that has it saves a check).
+    `subtree_values`, when given, is a dict in which the values of the subtrees run for a program
+    that cannot run (incomplete or ill-typed) are kept by the subtree's tokens, so that a subtree
+    that did not change since an earlier call is not run again; keep one dict per set of `tests`
+    (the environment keeps one per episode), never share it between tasks."""
+    if info is None:
+        info = check(program, input_types)
     n, t = len(program), len(tests)
     node_values = np.zeros((n, t, VALUE_FEATURES), dtype=np.float32)
     reached = np.zeros((n, t), dtype=bool)
     if program.complete and info.well_typed:
         compiled = Compiled(program, trace=True)
         outcomes = np.empty(t, dtype=np.int64)
+        values, hits = _Scatter(), _Scatter()
         for k, test in enumerate(tests):
             value = compiled.run(test.inputs)
             outcomes[k] = outcome_code(value, test.output)
-            _record(compiled, 0, test.output, node_values[:, k], reached[:, k])
+            _record(compiled, 0, k, test.output, values, hits)
+        if hits.nodes:
+            reached[hits.nodes, hits.tests] = True
+        nodes, at, rows = values.arrays()
+        node_values[nodes, at] = rows
     else:
         kind = "incomplete" if not program.complete else "type"
         outcomes = np.full(t, 2 + ERROR_KINDS.index(kind), dtype=np.int64)
-        for root in _runnable_subtrees(program, input_types):
-            compiled = Compiled(program.subtree(root), trace=True)
-            for k, test in enumerate(tests):
-                compiled.run(test.inputs)
-                _record(compiled, root, test.output, node_values[:, k], reached[:, k])
+        end = program.shape.end
+        for root in _runnable_subtrees(program, info):
+            key = program.tokens[root : end[root]]
+            part = subtree_values.get(key) if subtree_values is not None else None
+            if part is None:
+                compiled, values = Compiled(program.subtree(root), trace=True), _Scatter()
+                for k, test in enumerate(tests):
+                    compiled.run(test.inputs)
+                    _record(compiled, 0, k, test.output, values, None)
+                part = values.arrays()
+                if subtree_values is not None:
+                    subtree_values[key] = part
+            nodes, at, rows = part
+            node_values[nodes + root, at] = rows
         # The tests fail because the program cannot run, not because of what ran: the failure
         # signal points at the holes and the type conflicts instead of the spectrum.
-        reached[:] = False
         reached[[i for i, tok in enumerate(program.tokens) if tok == MASK]] = True
         reached[info.conflicts(program.tokens)] = True
     failing = outcomes != PASSED
@@ -133,27 +165,69 @@ def run_tests(program: Program, input_types: dict[str, str], tests: tuple[Test, 
     )
 
 
-def _record(compiled: Compiled, offset: int, expected, values_out: np.ndarray, reached_out: np.ndarray):
-    """Copy a traced run's per-node reach and first values into rows `offset...` of the outputs."""
-    for i, (count, values) in enumerate(zip(compiled.reached, compiled.values)):
+class _Scatter:
+    """(node, test) index lists and, for values, their summary rows laid end to end: gathered in
+    Python, then turned into arrays and written in one assignment."""
+
+    __slots__ = ("nodes", "tests", "flat")
+
+    def __init__(self) -> None:
+        self.nodes: list[int] = []
+        self.tests: list[int] = []
+        self.flat: list[float] = []
+
+    def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """Node indices [k], test indices [k] and rows [k, VALUE_FEATURES] (float64; rounded to
+        float32 once, where they are written)."""
+        rows = np.array(self.flat, dtype=np.float64).reshape(-1, VALUE_FEATURES)
+        return np.array(self.nodes, dtype=np.intp), np.array(self.tests, dtype=np.intp), rows
+
+
+def _record(compiled: Compiled, offset: int, test: int, expected, values: _Scatter, hits: _Scatter | None):
+    """Gather a traced run of test `test`: the first value each node took (as a summary row, for
+    node `offset + i`) into `values`, and the nodes it reached into `hits` (unless None)."""
+    for i, (count, taken) in enumerate(zip(compiled.reached, compiled.values)):
         if count:
-            reached_out[offset + i] = True
-            if values:
-                values_out[offset + i] = summarize(values[0], expected)
+            if hits is not None:
+                hits.nodes.append(offset + i)
+                hits.tests.append(test)
+            if taken:
+                row = _summary_row(taken[0], expected)
+                if row is not None:
+                    values.nodes.append(offset + i)
+                    values.tests.append(test)
+                    values.flat.extend(row)
 
 
-def _runnable_subtrees(program: Program, input_types: dict[str, str]) -> list[int]:
-    """Roots of the largest subtrees that are complete, closed and well-typed on their own."""
-    roots, shape, i = [], program.shape, 0
-    while i < len(program):
-        end = shape.end[i]
-        if program.arities[i] or program.tokens[i] != MASK:
-            sub = program.subtree(i)
-            if sub.complete and check(sub, input_types).well_typed:
-                roots.append(i)
-                i = end
-                continue
-        i += 1
+def _runnable_subtrees(program: Program, info: TypeInfo) -> list[int]:
+    """Roots of the largest subtrees that are complete, closed and well-typed on their own.
+
+    Read off the whole program's type information, without checking each subtree again: a
+    subtree's type set does not depend on its context (parameters count as bound), and for a
+    closed subtree (every `a`/`b` in it bound by a lambda in it) the whole program's `syn` is that
+    set, so the subtree is well-typed on its own exactly when it holds a value type."""
+    tokens, shape = program.tokens, program.shape
+    children, n = shape.children, len(tokens)
+    # Bottom-up: the subtree holds a `<mask>`, or a parameter that no lambda inside it binds.
+    free_a, free_b, holed = [False] * n, [False] * n, [False] * n
+    for i in range(n - 1, -1, -1):
+        tok, kids = tokens[i], children[i]
+        if tok == MASK:
+            holed[i] = True
+            continue
+        if kids:
+            holed[i] = any(holed[c] for c in kids)
+            free_a[i] = tok != LAM and tok != LAM2 and any(free_a[c] for c in kids)
+            free_b[i] = tok != LAM2 and any(free_b[c] for c in kids)
+        else:
+            free_a[i], free_b[i] = tok == PARAM_A, tok == PARAM_B
+    roots, end, syn, i = [], shape.end, info.syn, 0
+    while i < n:
+        if not (holed[i] or free_a[i] or free_b[i]) and syn[i] & VALUE:
+            roots.append(i)
+            i = end[i]
+        else:
+            i += 1
     return roots
 
 

@@ -1,0 +1,65 @@
+"""The example scripts run as a user would run them (a fresh interpreter, tiny settings)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from env_tasks import TASKS, corpus_available
+
+from progrefine_env.tasks.io import save_tasks
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_example(name: str, *args: str, env: dict | None = None, timeout: int = 120) -> str:
+    environ = {**os.environ, **(env or {})}
+    environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), environ.get("PYTHONPATH")]))
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "examples" / name), *args],
+        cwd=ROOT, env=environ, capture_output=True, text=True, timeout=timeout,
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr[-3000:]
+    return done.stdout
+
+
+@pytest.fixture
+def task_file(tmp_path) -> str:
+    path = tmp_path / "tasks.jsonl"
+    save_tasks(TASKS, path)
+    return str(path)
+
+
+@pytest.mark.parametrize("action_mode", ["rewrite", "edit"])
+def test_random_agent(task_file, action_mode):
+    out = run_example("random_agent.py", "--tasks", task_file, "--episodes", "4", "--action-mode", action_mode)
+    assert len(re.findall(r"^episode +\d+ +return [+-]\d\.\d{3}", out, re.M)) == 4
+    assert "mean return" in out
+
+
+@pytest.mark.skipif(not corpus_available(), reason="progrefine_env.tasks.corpus does not exist yet")
+def test_random_agent_on_the_default_corpus(tmp_path):
+    out = run_example(
+        "random_agent.py", "--episodes", "3", "--corpus-size", "200", env={"PROGREFINE_CACHE": str(tmp_path)}
+    )
+    assert out.count("\nepisode ") + out.startswith("episode ") == 3
+
+
+@pytest.mark.parametrize("action_mode", ["rewrite", "edit"])
+def test_maskable_ppo(task_file, action_mode):
+    pytest.importorskip("sb3_contrib")
+    out = run_example(
+        "maskable_ppo.py", "--tasks", task_file, "--timesteps", "128", "--max-nodes", "32",
+        "--eval-episodes", "2", "--action-mode", action_mode,
+    )  # fmt: skip
+    assert re.search(r"^trained \d+ steps \(" + action_mode + r" mode\)$", out, re.M)
+    assert re.search(r"^eval: mean return [+-]\d\.\d{3}, solved \d/2$", out, re.M)
+
+
+def test_examples_have_help():
+    for name in ("random_agent.py", "maskable_ppo.py"):
+        assert "--action-mode" in run_example(name, "--help")
