@@ -1,117 +1,134 @@
-"""Throughput of the program language (progrefine_env.lang) on a generated task corpus.
+"""Throughput of the language and the task generator, and the shape of the generated corpus.
 
-Prints one table: for each operation the environment performs per step or per reset (parse, print,
-type check with grammar masks on complete and on partly masked programs, compile, run one test),
-the time per call and calls per second, best of `--repeat` timed passes over the corpus.
+    python benchmarks/language.py [--tasks N] [--seed S]
 
-    python benchmarks/language.py [--tasks 500] [--seed 0] [--corruption 0.5] [--repeat 3]
+Prints one table: tasks generated per second, program evaluations per second (one program on one
+test, compiled once, over the generated corpus), program compilations per second, grammar-mask
+computations per second (`check` on complete programs and on programs with half their nodes
+masked, as the environment sees them, and `grammar_masks` with its array), then the node-count
+distribution and the share of each token in the corpus. The default sizes run in well under a
+minute on one core.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
-import platform
-import random
 import sys
 import time
-from collections.abc import Callable, Sequence
+from collections import Counter
 
-sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from progrefine_env.lang import (  # noqa: E402
-    MASK,
-    Compiled,
-    EvalError,
-    check,
-    compile_program,
-    evaluate,
-    grammar_masks,
-    parse,
-    unparse,
-    values_equal,
-)
-from progrefine_env.tasks.generator import generate_tasks  # noqa: E402
+import numpy as np  # noqa: E402
+
+from progrefine_env.lang import MASK, VOCAB, Compiled, Program, check, grammar_masks  # noqa: E402
+from progrefine_env.tasks import GeneratorConfig, generate_tasks  # noqa: E402
 
 
-def best_time(fn: Callable[[], object], repeat: int) -> float:
-    """Seconds of the fastest of `repeat` calls of `fn` (after one untimed warm-up call)."""
-    fn()
-    best = float("inf")
-    for _ in range(repeat):
-        start = time.perf_counter()
-        fn()
-        best = min(best, time.perf_counter() - start)
-    return best
+def _rate(work, count: int, min_seconds: float = 1.0) -> float:
+    """Calls of `work()` (each doing `count` operations) per second, repeated for min_seconds."""
+    done, start = 0, time.perf_counter()
+    while True:
+        work()
+        done += count
+        elapsed = time.perf_counter() - start
+        if elapsed >= min_seconds:
+            return done / elapsed
 
 
-def row(name: str, calls: int, seconds: float) -> tuple[str, int, float, float]:
-    return name, calls, seconds / calls * 1e6, calls / seconds
+def _masked(program: Program, rng: np.random.Generator, share: float) -> Program:
+    nodes = rng.choice(len(program), size=max(1, int(share * len(program))), replace=False)
+    return program.replace({int(i): MASK for i in nodes})
 
 
-def main(argv: Sequence[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--tasks", type=int, default=500, help="generated tasks to measure on")
-    parser.add_argument("--seed", type=int, default=0, help="seed of the generated corpus and of the masks")
-    parser.add_argument("--corruption", type=float, default=0.5, help="share of nodes masked for the holes row")
-    parser.add_argument("--repeat", type=int, default=3, help="timed passes per operation (best is kept)")
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--tasks", type=int, default=1000, help="tasks to generate (default 1000)")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seconds", type=float, default=1.0, help="least time per throughput measurement")
     args = parser.parse_args(argv)
+    config = GeneratorConfig()
 
-    start = time.perf_counter()
-    tasks = generate_tasks(args.tasks, seed=args.seed)
-    generation = time.perf_counter() - start
+    start, cpu = time.perf_counter(), time.process_time()
+    tasks = generate_tasks(args.tasks, seed=args.seed, config=config)
+    gen_wall, gen_cpu = time.perf_counter() - start, time.process_time() - cpu
 
-    texts = [unparse(t.program) for t in tasks]
     programs = [t.program for t in tasks]
-    types = [t.input_types for t in tasks]
-    tests = [(t.input_types, test) for t in tasks for test in t.tests]
     compiled = [Compiled(t.program) for t in tasks]
-    runs = [(c, test) for c, t in zip(compiled, tasks, strict=True) for test in t.tests]
-    r = random.Random(args.seed)
-    masked = [
-        p.replace({i: MASK for i in range(len(p)) if r.random() < args.corruption}) for p in programs
-    ]
+    runs = [(c, test.inputs) for c, t in zip(compiled, tasks) for test in t.tests + t.held_out_tests]
+    rng = np.random.default_rng(args.seed)
+    half_masked = [(_masked(t.program, rng, 0.5), t.input_types) for t in tasks]
+    typed = [(t.program, t.input_types) for t in tasks]
 
-    # Sanity: every generated program passes its own tests and is well-typed.
-    for task, c in zip(tasks, compiled, strict=True):
-        assert check(task.program, task.input_types).well_typed, task.name
-        for test in task.tests:
-            assert values_equal(c.run(test.inputs), test.output), task.name
+    def evaluate_all():
+        for c, inputs in runs:
+            c.run(inputs)
 
-    n, rep = len(tasks), args.repeat
+    def compile_all():
+        for p in programs:
+            Compiled(p)
+
+    def check_all(pairs):
+        def work():
+            for p, types in pairs:
+                check(p, types)
+
+        return work
+
+    def masks_all():
+        for p, types in typed:
+            grammar_masks(p, types)
+
     rows = [
-        row("parse", n, best_time(lambda: [parse(s) for s in texts], rep)),
-        row("unparse", n, best_time(lambda: [unparse(p) for p in programs], rep)),
-        row("check (complete)", n, best_time(lambda: [check(p, ty) for p, ty in zip(programs, types)], rep)),
-        row("grammar_masks (complete)", n,
-            best_time(lambda: [grammar_masks(p, ty) for p, ty in zip(programs, types)], rep)),
-        row(f"grammar_masks ({args.corruption:.0%} masked)", n,
-            best_time(lambda: [grammar_masks(p, ty) for p, ty in zip(masked, types)], rep)),
-        row("compile (uncached)", n, best_time(lambda: [Compiled(p) for p in programs], rep)),
-        row("compile_program (cached)", n,
-            best_time(lambda: [compile_program(p, ty) for p, ty in zip(programs, types)], rep)),
-        row("run one test (compiled)", len(runs), best_time(lambda: [c.run(t.inputs) for c, t in runs], rep)),
-        row("evaluate one test", len(tests),
-            best_time(lambda: [evaluate(tk.program, t.inputs) for tk in tasks for t in tk.tests], rep)),
-        row("evaluate incomplete", n,
-            best_time(lambda: [evaluate(p, {k: [] if v == "list" else 0 for k, v in ty.items()})
-                               for p, ty in zip(masked, types)], rep)),
-    ]  # fmt: skip
-    errors = sum(evaluate(p, {k: [] if v == "list" else 0 for k, v in ty.items()}) == EvalError("incomplete")
-                 for p, ty in zip(masked, types))  # fmt: skip
-
+        ("tasks generated / s (1 core, wall)", args.tasks / gen_wall),
+        ("tasks generated / s (CPU time)", args.tasks / gen_cpu),
+        ("program evaluations / s (1 program, 1 test)", _rate(evaluate_all, len(runs), args.seconds)),
+        ("program compilations / s", _rate(compile_all, len(programs), args.seconds)),
+        ("grammar masks / s: check, complete program", _rate(check_all(typed), len(typed), args.seconds)),
+        ("grammar masks / s: check, half the nodes masked", _rate(check_all(half_masked), len(typed), args.seconds)),
+        ("grammar masks / s: grammar_masks (bool array)", _rate(masks_all, len(typed), args.seconds)),
+    ]
     sizes = sorted(len(p) for p in programs)
-    print(f"# progrefine_env.lang throughput  (python {platform.python_version()}, {platform.machine()}, "
-          f"{os.cpu_count()} CPUs)")  # fmt: skip
-    print(f"# corpus: {n} generated tasks (seed {args.seed}) in {generation:.1f} s; nodes per program: "
-          f"median {sizes[n // 2]}, max {sizes[-1]}; {len(runs)} visible tests; "
-          f"{errors}/{n} masked programs incomplete")  # fmt: skip
-    print()
-    width = max(len(name) for name, *_ in rows)
-    print(f"| {'operation':<{width}} | {'calls':>6} | {'us/call':>9} | {'calls/s':>10} |")
-    print(f"| {'-' * width} | {'-' * 6}:| {'-' * 9}:| {'-' * 10}:|")
-    for name, calls, us, per_s in rows:
-        print(f"| {name:<{width}} | {calls:>6} | {us:>9.1f} | {per_s:>10,.0f} |")
+
+    def pct(q: float) -> int:
+        return sizes[min(len(sizes) - 1, int(q * (len(sizes) - 1) + 0.5))]
+
+    print(f"ProgRefine language benchmark: {args.tasks} generated tasks (seed {args.seed}), one process\n")
+    width = max(len(name) for name, _ in rows)
+    print(f"{'measure':<{width}}  {'per second':>12}")
+    print(f"{'-' * width}  {'-' * 12}")
+    for name, value in rows:
+        print(f"{name:<{width}}  {value:>12,.0f}")
+    print(f"\n(generating {args.tasks} tasks took {gen_wall:.1f} s wall, {gen_cpu:.1f} s CPU; "
+          f"100,000 would take about {100_000 / (args.tasks / gen_cpu) / 60:.1f} CPU minutes)")  # fmt: skip
+
+    print("\nnode count: " + "  ".join(
+        f"{name} {value}" for name, value in (
+            ("min", sizes[0]), ("p10", pct(0.1)), ("p25", pct(0.25)), ("median", pct(0.5)),
+            ("p75", pct(0.75)), ("p90", pct(0.9)), ("p99", pct(0.99)), ("max", sizes[-1]),
+        )
+    ))  # fmt: skip
+    histogram = Counter(min(n // 8, 7) for n in sizes)
+    for bucket in range(8):
+        label = f"{8 * bucket:>2}-{8 * bucket + 7:<2}" if bucket < 7 else "56+  "
+        share = histogram[bucket] / len(sizes)
+        print(f"  {label} {share:6.1%} {'#' * round(60 * share)}")
+    outputs = Counter(type(t.tests[0].output).__name__ for t in tasks)
+    signatures = Counter(", ".join(f"{k}:{v}" for k, v in t.input_types.items()) for t in tasks)
+    print("output types: " + ", ".join(f"{k} {v / len(tasks):.0%}" for k, v in outputs.most_common()))
+    print("signatures:   " + ", ".join(f"({k}) {v / len(tasks):.0%}" for k, v in signatures.most_common()))
+
+    counts = Counter(VOCAB[tok] for p in programs for tok in p.tokens)
+    total = sum(counts.values())
+    shares = sorted(((counts.get(tok, 0) / total, tok) for tok in VOCAB[2:]), reverse=True)
+    print(f"\ntoken shares ({total:,} nodes; tokens never used: "
+          f"{', '.join(tok for share, tok in shares if not share) or 'none'})")  # fmt: skip
+    columns = 4
+    rows_needed = -(-len(shares) // columns)
+    for r in range(rows_needed):
+        cells = [shares[c * rows_needed + r] for c in range(columns) if c * rows_needed + r < len(shares)]
+        print("  " + "".join(f"{tok:>8} {share:6.2%}   " for share, tok in cells))
 
 
 if __name__ == "__main__":

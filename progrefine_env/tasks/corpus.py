@@ -1,0 +1,231 @@
+"""The built-in generated corpus: train / val / test splits, disjoint by behaviour, cached on disk.
+
+`load_corpus(split, size, seed, config)` generates `size` tasks in all (`generate_tasks`), splits
+them by a stable hash of each task's behaviour (`fingerprint`), and returns one split. The whole
+corpus is cached as JSON Lines (`save_tasks`'s format, so `load_tasks` reads it too) under the
+cache directory, `$PROGREFINE_CACHE` or else `~/.cache/progrefine`, in a file named by a hash of
+everything that determines it: the generator's version, the config, the seed and the size. A
+second file beside it, `<name>.meta.json`, records the settings and each task's split, and is
+written last: a corpus file without it is ignored (and regenerated).
+
+Our own cache files are trusted: loading them skips `load_tasks`'s validation (re-running every
+test of every task), which would take seconds for a big corpus; `verify=True` asks for it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import sys
+import uuid
+import warnings
+from collections.abc import Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+from ..lang import TOKEN_ID, Program
+from .generator import GENERATOR_VERSION, GeneratorConfig, fingerprint, generate_tasks_with_fingerprints
+from .io import load_tasks, save_tasks
+from .task import Task, Test
+
+__all__ = [
+    "SPLITS", "corpus_key", "corpus_path", "default_cache_dir", "load_corpus", "split_of",
+    "split_of_fingerprint",
+]  # fmt: skip
+
+SPLITS = ("train", "val", "test")
+_SPLIT_BOUNDS = ((80, "train"), (90, "val"), (100, "test"))
+"""A behaviour whose bucket (0..99) is below 80 is train, below 90 val, else test."""
+
+
+def split_of_fingerprint(fp: str) -> str:
+    """The split of a behaviour: a stable hash (sha256) of its fingerprint, mod 100."""
+    bucket = int.from_bytes(hashlib.sha256(fp.encode()).digest()[:8], "big") % 100
+    return next(name for bound, name in _SPLIT_BOUNDS if bucket < bound)
+
+
+def split_of(task: Task) -> str:
+    """The split ("train", "val" or "test") a task belongs to, from its behaviour alone, so that
+    two programs with one behaviour always land in the same split."""
+    return split_of_fingerprint(fingerprint(task))
+
+
+def default_cache_dir() -> Path:
+    """`$PROGREFINE_CACHE` if set, else `~/.cache/progrefine`."""
+    env = os.environ.get("PROGREFINE_CACHE")
+    return Path(env).expanduser() if env else Path.home() / ".cache" / "progrefine"
+
+
+def corpus_key(size: int, seed: int, config: GeneratorConfig) -> str:
+    """A hash of everything that determines a corpus."""
+    settings = {"generator": GENERATOR_VERSION, "size": size, "seed": seed, "config": config.to_json()}
+    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:20]
+
+
+def corpus_path(
+    size: int = 20_000,
+    seed: int = 0,
+    config: GeneratorConfig = GeneratorConfig(),  # noqa: B008 - frozen, so a shared default is safe
+    cache_dir: str | None = None,
+) -> Path:
+    """Where the corpus with these settings is (or would be) cached."""
+    root = Path(cache_dir).expanduser() if cache_dir is not None else default_cache_dir()
+    return root / f"corpus-{corpus_key(size, seed, config)}.jsonl"
+
+
+_MEMORY: dict[Path, tuple[list[Task], str]] = {}
+"""Corpora already loaded by this process: path -> (tasks, one split letter per task)."""
+_LETTER = {"train": "r", "val": "v", "test": "t"}
+
+
+def load_corpus(
+    split: str = "train",
+    size: int = 20_000,
+    seed: int = 0,
+    config: GeneratorConfig = GeneratorConfig(),  # noqa: B008 - frozen, so a shared default is safe
+    cache_dir: str | None = None,
+    *,
+    workers: int | None = None,
+    verify: bool = False,
+    progress: bool = False,
+) -> list[Task]:
+    """The tasks of one split of the generated corpus of `size` tasks (about 80% / 10% / 10%).
+
+    The corpus is generated on first use (`generate_tasks(size, seed, config)`) and cached on
+    disk (see the module's docstring); later calls, in this process or another, read the cache.
+    `workers` processes generate it (default: up to 8, as many as there are cores, for corpora
+    of 2,000 tasks or more; the result does not depend on it). `verify` re-checks every task
+    of the cached file with `load_tasks`. Raises ValueError for an unknown split.
+    """
+    if split not in SPLITS:
+        raise ValueError(f"unknown split {split!r}: choose one of {', '.join(SPLITS)}")
+    if size < 0:
+        raise ValueError("size must be >= 0")
+    path = corpus_path(size, seed, config, cache_dir)
+    loaded = _MEMORY.get(path) if not verify else None
+    if loaded is None:
+        loaded = _read(path, size, verify)
+        if loaded is None:
+            if workers is None:
+                workers = min(8, os.cpu_count() or 1) if size >= 2000 else 1
+            try:
+                with _locked(path):
+                    loaded = _read(path, size, verify)  # another process may have made it meanwhile
+                    if loaded is None:
+                        loaded = _generate(size, seed, config, workers, progress)
+                        _write(path, *loaded, {"size": size, "seed": seed, "config": config.to_json()})
+            except OSError as err:  # an unwritable cache: go on without it
+                warnings.warn(f"cannot cache the corpus at {path}: {err}", stacklevel=2)
+                if loaded is None:
+                    loaded = _generate(size, seed, config, workers, progress)
+        _MEMORY[path] = loaded
+    tasks, letters = loaded
+    letter = _LETTER[split]
+    return [task for task, mine in zip(tasks, letters) if mine == letter]
+
+
+def _generate(size: int, seed: int, config: GeneratorConfig, workers: int, progress: bool) -> tuple[list[Task], str]:
+    tasks, fps = generate_tasks_with_fingerprints(size, seed, config, workers, progress)
+    return tasks, "".join(_LETTER[split_of_fingerprint(fp)] for fp in fps)
+
+
+def _meta_path(path: Path) -> Path:
+    return path.with_name(path.name[: -len(".jsonl")] + ".meta.json")
+
+
+def _read(path: Path, size: int, verify: bool) -> tuple[list[Task], str] | None:
+    """The cached corpus at `path`, or None if there is none or it is unusable."""
+    meta_path = _meta_path(path)
+    if not meta_path.exists() or not path.exists():
+        return None
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        letters = meta["splits"]
+        if meta.get("generator") != GENERATOR_VERSION or len(letters) != size:
+            raise ValueError("settings do not match")
+        if path.stat().st_size != meta["bytes"]:
+            raise ValueError("the corpus file has changed since it was written")
+        tasks = load_tasks(path) if verify else _load_trusted(path)
+        if len(tasks) != size:
+            raise ValueError(f"{len(tasks)} tasks, expected {size}")
+    except (OSError, ValueError, KeyError, TypeError) as err:
+        warnings.warn(f"ignoring the unusable corpus cache {path}: {err}", stacklevel=3)
+        return None
+    return tasks, letters
+
+
+def _load_trusted(path: Path) -> list[Task]:
+    """Tasks from one of our own cache files, without re-running their tests."""
+    tasks = []
+    token_id = TOKEN_ID
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            record = json.loads(line)
+            text = record["program"]
+            # Canonical text: the tokens alone determine the tree (every token has one arity).
+            tokens = [token_id[t] for t in text.replace("(", " ").replace(")", " ").split()]
+            program = Program.from_tokens(tokens)
+            tests = tuple(Test(t["input"], t["output"]) for t in record["tests"])
+            held_out = tuple(Test(t["input"], t["output"]) for t in record.get("held_out_tests", ()))
+            tasks.append(Task(record.get("name", ""), record["inputs"], program, tests, held_out))
+    return tasks
+
+
+def _write(path: Path, tasks: Sequence[Task], letters: str, settings: dict) -> None:
+    """Write the corpus, then its meta file (the commit mark), each atomically."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    # A unique temporary name per writer, renamed into place: concurrent writers never mix.
+    tmp = path.with_name(f"{path.name}.{os.getpid()}-{uuid.uuid4().hex[:12]}.part")
+    try:
+        save_tasks(tasks, tmp)
+        os.replace(tmp, path)
+        meta = {"generator": GENERATOR_VERSION, **settings, "bytes": path.stat().st_size, "splits": letters}
+        with open(tmp, "w", encoding="utf-8") as handle:
+            json.dump(meta, handle)
+        os.replace(tmp, _meta_path(path))
+    finally:
+        if tmp.exists():
+            tmp.unlink()
+
+
+@contextmanager
+def _locked(path: Path):
+    """Hold an exclusive lock beside `path` (POSIX; elsewhere no lock), so that processes that
+    want the same corpus at once generate it once."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        import fcntl
+    except ImportError:  # pragma: no cover - Windows
+        yield
+        return
+    with open(str(path) + ".lock", "a") as handle:
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        except OSError:  # a file system without locks: go on unlocked
+            pass
+        try:
+            yield
+        finally:
+            try:
+                fcntl.flock(handle, fcntl.LOCK_UN)
+            except OSError:
+                pass
+
+
+def _main(argv: list[str] | None = None) -> None:  # pragma: no cover - a convenience
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Generate (or load) the built-in corpus and print its split sizes.")
+    parser.add_argument("--size", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--workers", type=int, default=None)
+    args = parser.parse_args(argv)
+    counts = {s: len(load_corpus(s, args.size, args.seed, workers=args.workers, progress=True)) for s in SPLITS}
+    print(corpus_path(args.size, args.seed), counts, file=sys.stdout)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    _main()
