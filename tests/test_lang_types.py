@@ -154,7 +154,7 @@ def test_declared_types_must_be_known():
         ("<mask>", {}),
         ("(map (lam (* a 2)) <mask>)", L),
         ("(+ <mask> 1)", {}),
-        ("(if <mask> <mask> <mask>)", {}),
+        ("(if (<mask> <mask> <mask>) <mask> <mask>)", {}),
         ("(<mask> <mask> <mask>)", {}),
         ("(<mask> (lam (* a 2)) x)", L),
         ("(map (<mask> (* a 2)) x)", L),  # the masked node can be `lam`
@@ -178,6 +178,8 @@ def test_incomplete_programs_type_check_with_holes(text, types):
         ("(if (< 1 2) (< <mask> 1) nil)", {}),  # ... but a bool branch cannot meet a list branch
         ("(map (lam (+ a b)) <mask>)", L),  # b is unbound whatever the hole is
         ("(lam <mask>)", {}),  # the root is a function whatever the body is
+        ("(if <mask> <mask> <mask>)", {}),  # a hole stands for a token of its arity: no atom is a bool
+        ("(and <mask> (< 1 2))", {}),
     ],
 )
 def test_incomplete_programs_can_still_be_ill_typed(text, types):
@@ -304,6 +306,6 @@ def test_conflicts_name_the_nodes_outside_their_masks():
     assert check(program, {}).conflicts(program.tokens) == [1]
     program = parse("(map (lam (+ a b)) x)")
     assert check(program, L).conflicts(program.tokens) == [4]
-    # node 0 conflicts too: `and` or `or` would fit there; a masked node never conflicts
+    # only node 2: `and`/`or` at node 0 would need a bool atom, and none exists; holes never conflict
     program = parse("(+ <mask> (< 1 2))")
-    assert check(program, {}).conflicts(program.tokens) == [0, 2]
+    assert check(program, {}).conflicts(program.tokens) == [2]

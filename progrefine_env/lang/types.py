@@ -1,6 +1,7 @@
 """Type checking with holes, and every node's grammar mask (LANGUAGE.md, "Types").
 
-Types are bit sets so that a `<mask>` node, whose type is unknown, can stand for "any type":
+Types are bit sets so that a `<mask>` node, whose token is unknown, can have several types: the
+union of those of the tokens of its arity that could stand there.
 `syn[i]` is the set of types the subtree at node `i` can have (one bit for a complete, well-typed
 subtree, 0 for an ill-typed one), and `expected[i]` the set of types the rest of the program
 accepts at `i`. Both are exact on trees (arc consistency on an acyclic constraint graph), so the
@@ -13,6 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -100,7 +102,7 @@ def out_type(tok: int, children: tuple[int, ...], sig: tuple[int, int, int]) -> 
     if tok == LAM2:
         return FN2 if children[0] & INT else 0
     if tok == MASK:
-        return ANY
+        return _hole_type(children, sig)
     if tok in (PARAM_A, PARAM_B):
         return INT
     return sig[INPUT_IDS.index(tok)]
@@ -127,7 +129,26 @@ def accepted_child(tok: int, slot: int, children: tuple[int, ...], expected: int
         return (INT if expected & FN1 else 0) | (BOOL if expected & PRED else 0)
     if tok == LAM2:
         return INT if expected & FN2 else 0
-    return ANY  # a masked head accepts anything
+    return _hole_accepts(slot, children, expected)
+
+
+# A hole stands for an unknown token *of its arity*: its type is the union over those tokens, so
+# a hole under a masked 3-ary node is never offered `len` (no 3-ary token takes an int first).
+# Without this, a hole that no token can fill was reachable by masked edits (issue 3's review).
+@lru_cache(maxsize=65536)
+def _hole_type(children: tuple[int, ...], sig: tuple[int, int, int]) -> int:
+    union = 0
+    for tok in TOKENS_BY_ARITY.get(len(children), ()):
+        union |= out_type(tok, children, sig)
+    return union
+
+
+@lru_cache(maxsize=65536)
+def _hole_accepts(slot: int, children: tuple[int, ...], expected: int) -> int:
+    union = 0
+    for tok in TOKENS_BY_ARITY.get(len(children), ()):
+        union |= accepted_child(tok, slot, children, expected)
+    return union
 
 
 @dataclass(frozen=True)
@@ -146,7 +167,7 @@ class TypeInfo:
 
     @property
     def well_typed(self) -> bool:
-        """The whole program type-checks (for an incomplete program: with holes as wildcards)."""
+        """The whole program type-checks (for an incomplete program: some filling of its holes could)."""
         return bool(self.syn[0] & self.expected[0])
 
     def conflicts(self, tokens: tuple[int, ...]) -> list[int]:
