@@ -14,6 +14,7 @@ test of every task), which would take seconds for a big corpus; `verify=True` as
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import os
@@ -74,8 +75,8 @@ def corpus_path(
     return root / f"corpus-{corpus_key(size, seed, config)}.jsonl"
 
 
-_MEMORY: dict[Path, tuple[list[Task], str]] = {}
-"""Corpora already loaded by this process: path -> (tasks, one split letter per task)."""
+_MEMORY: dict[tuple[Path, str], list[Task]] = {}
+"""Splits already loaded by this process: (corpus path, split) -> tasks."""
 _LETTER = {"train": "r", "val": "v", "test": "t"}
 
 
@@ -103,26 +104,30 @@ def load_corpus(
     if size < 0:
         raise ValueError("size must be >= 0")
     path = corpus_path(size, seed, config, cache_dir)
-    loaded = _MEMORY.get(path) if not verify else None
-    if loaded is None:
-        loaded = _read(path, size, verify)
-        if loaded is None:
+    found = _MEMORY.get((path, split)) if not verify else None
+    if found is None:
+        found = _read(path, size, verify, split)
+        if found is None:
             if workers is None:
                 workers = min(8, os.cpu_count() or 1) if size >= 2000 else 1
+            made = None
             try:
                 with _locked(path):
-                    loaded = _read(path, size, verify)  # another process may have made it meanwhile
-                    if loaded is None:
-                        loaded = _generate(size, seed, config, workers, progress)
-                        _write(path, *loaded, {"size": size, "seed": seed, "config": config.to_json()})
+                    found = _read(path, size, verify, split)  # another process may have made it meanwhile
+                    if found is None:
+                        made = _generate(size, seed, config, workers, progress)
+                        _write(path, *made, {"size": size, "seed": seed, "config": config.to_json()})
             except OSError as err:  # an unwritable cache: go on without it
                 warnings.warn(f"cannot cache the corpus at {path}: {err}", stacklevel=2)
-                if loaded is None:
-                    loaded = _generate(size, seed, config, workers, progress)
-        _MEMORY[path] = loaded
-    tasks, letters = loaded
-    letter = _LETTER[split]
-    return [task for task, mine in zip(tasks, letters) if mine == letter]
+                if found is None and made is None:
+                    made = _generate(size, seed, config, workers, progress)
+            if made is not None:  # keep every split: the others are asked for next, as a rule
+                tasks, letters = made
+                for name in SPLITS:
+                    _MEMORY[(path, name)] = [t for t, mine in zip(tasks, letters) if mine == _LETTER[name]]
+                found = _MEMORY[(path, split)]
+        _MEMORY[(path, split)] = found
+    return list(found)
 
 
 def _generate(size: int, seed: int, config: GeneratorConfig, workers: int, progress: bool) -> tuple[list[Task], str]:
@@ -134,8 +139,9 @@ def _meta_path(path: Path) -> Path:
     return path.with_name(path.name[: -len(".jsonl")] + ".meta.json")
 
 
-def _read(path: Path, size: int, verify: bool) -> tuple[list[Task], str] | None:
-    """The cached corpus at `path`, or None if there is none or it is unusable."""
+def _read(path: Path, size: int, verify: bool, split: str) -> list[Task] | None:
+    """The tasks of `split` in the cached corpus at `path`, or None if there is none or it is
+    unusable."""
     meta_path = _meta_path(path)
     if not meta_path.exists() or not path.exists():
         return None
@@ -146,32 +152,49 @@ def _read(path: Path, size: int, verify: bool) -> tuple[list[Task], str] | None:
             raise ValueError("settings do not match")
         if path.stat().st_size != meta["bytes"]:
             raise ValueError("the corpus file has changed since it was written")
-        tasks = load_tasks(path) if verify else _load_trusted(path)
-        if len(tasks) != size:
-            raise ValueError(f"{len(tasks)} tasks, expected {size}")
-    except (OSError, ValueError, KeyError, TypeError) as err:
+        letter = _LETTER[split]
+        if verify:
+            tasks = load_tasks(path)
+            if len(tasks) != size:
+                raise ValueError(f"{len(tasks)} tasks, expected {size}")
+            return [task for task, mine in zip(tasks, letters) if mine == letter]
+        return _load_trusted(path, [mine == letter for mine in letters])
+    except (OSError, ValueError, KeyError, IndexError, TypeError) as err:
         warnings.warn(f"ignoring the unusable corpus cache {path}: {err}", stacklevel=3)
         return None
-    return tasks, letters
 
 
-def _load_trusted(path: Path) -> list[Task]:
-    """Tasks from one of our own cache files, without re-running their tests."""
-    tasks = []
+def _load_trusted(path: Path, wanted: Sequence[bool] | None = None) -> list[Task]:
+    """Tasks from one of our own cache files, without re-running their tests: all of them, or
+    the k-th task of the file only where `wanted[k]` (the others are not even decoded)."""
+    tasks: list[Task] = []
     token_id = TOKEN_ID
-    with open(path, encoding="utf-8") as handle:
-        for line in handle:
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            record = json.loads(line)
-            text = record["program"]
-            # Canonical text: the tokens alone determine the tree (every token has one arity).
-            tokens = [token_id[t] for t in text.replace("(", " ").replace(")", " ").split()]
-            program = Program.from_tokens(tokens)
-            tests = tuple(Test(t["input"], t["output"]) for t in record["tests"])
-            held_out = tuple(Test(t["input"], t["output"]) for t in record.get("held_out_tests", ()))
-            tasks.append(Task(record.get("name", ""), record["inputs"], program, tests, held_out))
+    k = -1
+    collecting = gc.isenabled()
+    gc.disable()  # a million small objects: the collector would triple the time, finding nothing
+    try:
+        with open(path, encoding="utf-8") as handle:
+            for line in handle:
+                if not line.strip() or line.lstrip().startswith("#"):
+                    continue
+                k += 1
+                if wanted is None or wanted[k]:
+                    tasks.append(_trusted_task(json.loads(line), token_id))
+    finally:
+        if collecting:
+            gc.enable()
+    if wanted is not None and k + 1 != len(wanted):
+        raise ValueError(f"{k + 1} tasks, expected {len(wanted)}")
     return tasks
+
+
+def _trusted_task(record: dict, token_id: dict[str, int]) -> Task:
+    text = record["program"]
+    # Canonical text: the tokens alone determine the tree (every token has one arity).
+    program = Program.from_tokens([token_id[t] for t in text.replace("(", " ").replace(")", " ").split()])
+    tests = tuple(Test(t["input"], t["output"]) for t in record["tests"])
+    held_out = tuple(Test(t["input"], t["output"]) for t in record.get("held_out_tests", ()))
+    return Task(record.get("name", ""), record["inputs"], program, tests, held_out)
 
 
 def _write(path: Path, tasks: Sequence[Task], letters: str, settings: dict) -> None:

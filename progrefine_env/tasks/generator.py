@@ -998,7 +998,7 @@ def generate_task(rng: np.random.Generator, config: GeneratorConfig = GeneratorC
     return None if result is None else result[0]
 
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2
 """Bump whenever the tasks generated for a given seed and config change (it keys the corpus cache)."""
 
 BLOCK_SIZE = 128

@@ -101,7 +101,7 @@ def load_tasks(path: str | os.PathLike) -> list[Task]:
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as err:
-                raise TaskFileError(path, line_no, None, f"not valid JSON: {err.msg} at column {err.colno}")
+                raise TaskFileError(path, line_no, None, f"not valid JSON: {err.msg} at column {err.colno}") from None
             name = record.get("name") if isinstance(record, dict) else None
             try:
                 tasks.append(task_from_json(record))
