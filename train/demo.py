@@ -45,9 +45,10 @@ def main(argv: list[str] | None = None) -> int:
     model, _ = load_checkpoint(SHIPPED_CHECKPOINT)
     subset = tasks[: args.tasks]
     print(f"== refinement report of {SHIPPED_CHECKPOINT.name} on {len(subset)} held-out tasks\n")
-    print(format_report(refinement_report(model, subset)))
+    print("(decoding: best of 8 candidates per round, scored on the visible tests; see agents/strategies.py)")
+    print(format_report(refinement_report(model, subset, strategy="best_of_k")))
     trace: list[str] = []
-    refine_level(model, subset[:1], level=0.75, trace=trace)
+    refine_level(model, subset[:1], level=0.75, trace=trace, strategy="best_of_k")
     print(f"\n== one program repaired round by round (75% of its nodes masked)\n  target:  {subset[0].program}")
     for r, text in enumerate(trace):
         print(f"  {'start' if r == 0 else f'round {r - 1}'}: {text}")
