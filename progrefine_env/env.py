@@ -47,10 +47,10 @@ class ProgramRefineEnv(gym.Env):
     layout MaskablePPO expects for the mode (`max_nodes * V` booleans, node-major): `env.action_masks()`,
     `info["action_mask"]`, and the observation key `grammar_mask` (`[max_nodes, V]`);
     `progrefine_env.wrappers.ActionMaskObservation` adds it as an `action_mask` key (RLlib).
-    In a well-typed program an edit inside the mask keeps the program well-typed, except at a hole
-    that no token of its arity fits: LANGUAGE.md types a `<mask>` as a wildcard whatever its arity,
-    so masked edits can reach such a dead end, and its mask is then a non-empty fallback
-    (`lang.types._relax`) whose tokens break the types.
+    In a well-typed program (holes standing for any token of their arity) an edit inside the mask
+    keeps the program well-typed. Only an ill-typed program, which a simultaneous `rewrite` round or
+    `invalid_edits="apply"` can produce, has nodes that no token fits; their mask is then a
+    non-empty local fallback (`lang.types._relax`), so every node always has a choice.
 
     ## Observation Space
 
