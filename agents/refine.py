@@ -100,23 +100,22 @@ def _refine_chunk(model, envs: EnvBatch, tasks, indices, rounds, seed, device, t
         obs, infos = envs.step(tokens)
         accuracy, changed, exact = [], [], []
         for k, env in enumerate(active_envs):
-            current, target = np.asarray(env._program.tokens), np.asarray(env._target.tokens)
+            current, target = np.asarray(env.program.tokens), np.asarray(env.task.program.tokens)
             nodes = env.corrupted_nodes
             accuracy.append(float((current[nodes] == target[nodes]).mean()))
             changed.append(infos[k].get("nodes_changed", 0))
             exact.append(bool((current == target).all()))
-            if not solved[k] and env._feedback.passed.all():
+            if not solved[k] and env.solved:
                 solved[k] = True
-                task = env._task
-                held_out[k] = all(passes(env._program, task.input_types, task.held_out_tests))
+                task = env.task
+                held_out[k] = all(passes(env.program, task.input_types, task.held_out_tests))
         tally.add(r, [sum(accuracy), sum(changed), conf[:count].sum(), solved.sum(), held_out.sum(), sum(exact)])
         if trace is not None:
             trace.append(_program_text(active_envs[0]))
 
 
 def _program_text(env) -> str:
-    passed = env._feedback.num_passed
-    return f"{env._program}   [{passed}/{len(env._task.tests)} tests pass]"
+    return f"{env.program}   [{env.tests_passed}/{len(env.task.tests)} tests pass]"
 
 
 def refinement_report(

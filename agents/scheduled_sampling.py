@@ -128,7 +128,7 @@ class ScheduledSamplingTrainer:
             "train/loss": float(np.mean(losses)),
             "train/one_shot_accuracy": one_shot,
             "train/model_prob": model_prob,
-            "rollout/solved_share": float(np.mean([env._feedback.passed.all() for env in self.envs.envs])),
+            "rollout/solved_share": float(np.mean([env.solved for env in self.envs.envs])),
             "time/graphs_per_s": graphs / elapsed,
         }
 

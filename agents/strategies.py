@@ -45,7 +45,7 @@ def choose_tokens(
 
 def _best_candidate(env, candidates: np.ndarray, scores: torch.Tensor) -> np.ndarray:
     """The candidate passing most visible tests (then argmax first, then most likely)."""
-    program, task = env._program, env._task
+    program, task = env.program, env.task
     n = len(program)
     node_mask = torch.zeros(candidates.shape[1], dtype=torch.bool)
     node_mask[:n] = True

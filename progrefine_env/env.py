@@ -274,6 +274,26 @@ class ProgramRefineEnv(gym.Env):
     # ----------------------------------------------------------------------------- expert
 
     @property
+    def program(self) -> Program:
+        """The current program (what the observation encodes)."""
+        return self._program
+
+    @property
+    def tests_passed(self) -> int:
+        """Visible tests the current program passes."""
+        return self._feedback.num_passed
+
+    @property
+    def solved(self) -> bool:
+        """Whether the current program passes every visible test."""
+        return self._feedback.num_passed == len(self._task.tests)
+
+    @property
+    def task(self) -> Task:
+        """The episode's task (privileged: it holds the target program and the held-out tests)."""
+        return self._task
+
+    @property
     def target_tokens(self) -> np.ndarray:
         """The target's tokens, padded to `max_nodes` (privileged: for experts and evaluation)."""
         tokens = np.full(self.max_nodes, PAD, dtype=np.int64)

@@ -92,7 +92,7 @@ def test_report_shape_and_pass_counts_agree_with_the_tests(tmp_path):
 
     tally = _Tally(2)
     _refine_chunk(model, batch, TASKS, [0, 1], 2, 0, "cpu", tally, None)
-    solved = [all(passes(env._program, env._task.input_types, env._task.tests)) for env in batch.envs]
+    solved = [all(passes(env.program, env.task.input_types, env.task.tests)) for env in batch.envs]
     assert tally.stats()[-1].pass_visible == pytest.approx(sum(solved) / 2)
     assert stats[-1].pass_visible == pytest.approx(sum(solved) / 2)
 
@@ -136,7 +136,7 @@ def test_best_of_k_picks_the_candidate_passing_most_visible_tests():
     env.reset(seed=0)
     target = env.target_tokens
     wrong = target.copy()
-    wrong[env.corrupted_nodes] = env._program.tokens[env.corrupted_nodes[0]]  # <mask>: cannot pass
+    wrong[env.corrupted_nodes] = env.program.tokens[env.corrupted_nodes[0]]  # <mask>: cannot pass
     candidates = np.stack([wrong, target])
     scores = torch.tensor([[0.0] * 16, [-5.0] * 16])  # the wrong one is far more likely
     assert np.array_equal(_best_candidate(env, candidates, scores), target)
