@@ -10,20 +10,22 @@ from __future__ import annotations
 
 import argparse
 import json
+import sys
 from pathlib import Path
 
 import torch
 
-from agents.checkpoint import load_checkpoint
+from agents.checkpoint import CheckpointError, load_checkpoint
 from agents.plot import plot_report
 from agents.refine import DEFAULT_LEVELS, format_report, refinement_report
 from agents.strategies import STRATEGIES
+from progrefine_env.tasks.io import TaskFileError
 from train.tasks import add_task_flags, load_task_option
 
 SHIPPED_CHECKPOINT = Path(__file__).resolve().parent.parent / "checkpoints" / "scheduled_sampling.pt"
 
 
-def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m train.evaluate",
         description=__doc__.split("\n\n")[0],
@@ -43,6 +45,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0, help="seeds the corruption of each task")
     parser.add_argument("--batch-size", type=int, default=64, help="programs refined at once")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    return parser
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = build_parser()
     args = parser.parse_args(argv)
     for level in args.corruption:
         if not 0.0 <= level <= 1.0:
@@ -55,8 +62,12 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    model, _ = load_checkpoint(args.checkpoint, device)
-    tasks = load_task_option(args)[: args.limit]
+    try:
+        model, _ = load_checkpoint(args.checkpoint, device)
+        tasks = load_task_option(args)[: args.limit]
+    except (CheckpointError, TaskFileError, FileNotFoundError, ValueError) as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
     report = refinement_report(
         model, tasks, args.corruption, args.rounds, args.seed, args.batch_size, device, args.strategy, args.samples
     )
