@@ -56,7 +56,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    config, model_config, state = build_dataclass(ScheduledSamplingConfig, args), build_dataclass(ModelConfig, args), None
+    config, model_config = build_dataclass(ScheduledSamplingConfig, args), build_dataclass(ModelConfig, args)
+    state = None
     if args.resume:
         _, state = load_checkpoint(args.resume, device)
         config = ScheduledSamplingConfig(**{**state["train_config"], "iterations": args.iterations})
@@ -99,7 +100,8 @@ def main(argv: list[str] | None = None) -> int:
         for level in report["levels"]:
             for stats in level["rounds"]:
                 for key in ("token_accuracy", "pass_visible"):
-                    writer.add_scalar(f"eval/{key}_c{level['corruption']}_r{stats['round']}", stats[key], trainer.iteration)
+                    tag = f"eval/{key}_c{level['corruption']}_r{stats['round']}"
+                    writer.add_scalar(tag, stats[key], trainer.iteration)
         Path(args.out).with_suffix(".eval.json").write_text(json.dumps(report, indent=1))
     writer.close()
     return 0
