@@ -43,7 +43,8 @@ def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu")
     if not isinstance(payload, dict) or payload.get("format_version") != FORMAT_VERSION:
         raise CheckpointError(f"{path}: not a ProgRefine checkpoint of format version {FORMAT_VERSION}")
     try:
-        model = RefineNet(ModelConfig(**payload["model_config"])).to(device)
+        # Checkpoints written before `global_context` existed had no context layers.
+        model = RefineNet(ModelConfig(**{"global_context": False, **payload["model_config"]})).to(device)
         model.load_state_dict(payload["model"])
     except (KeyError, TypeError, RuntimeError) as err:
         raise CheckpointError(f"{path}: model does not match its config ({err})") from None

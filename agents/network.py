@@ -14,7 +14,7 @@ from progrefine_env.lang import VOCAB_SIZE
 
 from .batching import flatten_observation
 from .encoder import NodeEncoder
-from .layers import TypedGINELayer
+from .layers import GlobalContext, TypedGINELayer
 
 
 @dataclass(frozen=True)
@@ -24,10 +24,12 @@ class ModelConfig:
     Attributes:
         hidden: width of node embeddings.
         layers: rounds of message passing.
+        global_context: after each round, add a pooled graph context to every node.
     """
 
     hidden: int = 128
     layers: int = 4
+    global_context: bool = True
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -58,6 +60,8 @@ class RefineNet(nn.Module):
         h = config.hidden
         self.encoder = NodeEncoder(h)
         self.layers = nn.ModuleList(TypedGINELayer(h, len(EDGE_TYPES)) for _ in range(config.layers))
+        count = config.layers if config.global_context else 0
+        self.contexts = nn.ModuleList(GlobalContext(h) for _ in range(count))
         self.token_head = nn.Sequential(nn.Linear(h, h), nn.ReLU(), nn.Linear(h, VOCAB_SIZE))
         self.value_head = nn.Sequential(nn.Linear(h, h), nn.ReLU(), nn.Linear(h, 1))
 
@@ -68,8 +72,10 @@ class RefineNet(nn.Module):
         h = self.encoder(obs)
         edges = flatten_observation(obs)
         x = h.reshape(batch_size * num_nodes, -1)
-        for layer in self.layers:
+        for k, layer in enumerate(self.layers):
             x = layer(x, edges.edge_index, edges.edge_type)
+            if self.contexts:
+                x = self.contexts[k](x.reshape(batch_size, num_nodes, -1), obs["node_mask"]).flatten(0, 1)
         nodes = x.reshape(batch_size, num_nodes, -1)
         allowed = obs["grammar_mask"].bool()
         if extra_allowed is not None:
