@@ -24,6 +24,24 @@ def show_task(task: Task) -> None:
         print(f"  {test.inputs} -> {got!r}  expected {test.output!r}  [{verdict}]")
 
 
+def _a_repair(model, tasks, refine_level) -> tuple[Task, list[str]]:
+    """The first task the model repairs after round 0 (its round-0 guess fails, a later round
+    passes), else the first task: shows refinement rather than a one-shot guess."""
+    first = None
+    for task in tasks[:40]:
+        trace: list[str] = []
+        refine_level(model, [task], level=0.5, trace=trace, strategy="best_of_k")
+        first = first or (task, trace)
+        if "[0/" not in trace[-1] and _passes_all(trace[-1]) and not _passes_all(trace[1]):
+            return task, trace
+    return first
+
+
+def _passes_all(line: str) -> bool:
+    passed, total = line.rsplit("[", 1)[1].split(" ")[0].split("/")
+    return passed == total
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m train.demo", description=__doc__.split("\n\n")[0])
     parser.add_argument("--tasks", type=int, default=100, help="test-split tasks to refine")
@@ -47,9 +65,8 @@ def main(argv: list[str] | None = None) -> int:
     print(f"== refinement report of {SHIPPED_CHECKPOINT.name} on {len(subset)} held-out tasks\n")
     print("(decoding: best of 8 candidates per round, scored on the visible tests; see agents/strategies.py)")
     print(format_report(refinement_report(model, subset, strategy="best_of_k")))
-    trace: list[str] = []
-    refine_level(model, subset[:1], level=0.75, trace=trace, strategy="best_of_k")
-    print(f"\n== one program repaired round by round (75% of its nodes masked)\n  target:  {subset[0].program}")
+    task, trace = _a_repair(model, subset, refine_level)
+    print(f"\n== one program repaired round by round (half its nodes masked)\n  target:  {task.program}")
     for r, text in enumerate(trace):
         print(f"  {'start' if r == 0 else f'round {r - 1}'}: {text}")
     return 0
