@@ -46,7 +46,8 @@ def main() -> None:
     args = parser.parse_args()
     tasks = generate_tasks(args.tasks, seed=123)
     devices = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
-    print(f"{'device':>6} {'batch':>6} {'hidden':>6} {'layers':>6} {'model-only g/s':>15} {'trainer g/s':>12} {'ratio':>6}")
+    header = ("device", "batch", "hidden", "layers", "model-only g/s", "trainer g/s", "ratio")
+    print(" ".join(f"{h:>{max(6, len(h))}}" for h in header))
     for device in devices:
         torch.manual_seed(0)
         config = ModelConfig(hidden=args.hidden, layers=args.layers)
@@ -58,8 +59,8 @@ def main() -> None:
         trainer.run_iteration()  # warm-up
         rates = [trainer.run_iteration()["time/graphs_per_s"] for _ in range(args.iterations)]
         trainer_rate = sum(rates) / len(rates)
-        print(f"{device:>6} {args.batch_size:>6} {args.hidden:>6} {args.layers:>6} {model_rate:>15.0f} "
-              f"{trainer_rate:>12.0f} {trainer_rate / model_rate:>6.2f}")  # fmt: skip
+        print(f"{device:>6} {args.batch_size:>6} {args.hidden:>6} {args.layers:>6} {model_rate:>14.0f} "
+              f"{trainer_rate:>11.0f} {trainer_rate / model_rate:>6.2f}")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -254,8 +254,8 @@ def _relax(masks, tokens, shape, syn0, bound_a, bound_b, sig) -> None:
         # and last any token of the node's arity, so that no node is ever left without a choice.
         anything = (ANY,) * len(children[i])
         local = tuple(syn0[c] or ANY for c in children[i])
-        for expected, kids in ((expected, local), (expected, anything), (ANY, anything)):
-            key = (len(kids), expected, kids, kids, kids, bound_a[i], bound_b[i], sig)
+        for accepted, kids in ((expected, local), (expected, anything), (ANY, anything)):
+            key = (len(kids), accepted, kids, kids, kids, bound_a[i], bound_b[i], sig)
             masks[i] = _MASK_CACHE.get(key) or _MASK_CACHE.setdefault(key, _allowed(*key))
             if masks[i]:
                 break
