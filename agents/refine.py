@@ -13,7 +13,6 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from progrefine_env.lang import VOCAB
 from progrefine_env.tasks.task import Task, passes
 
 from .batching import to_tensors
@@ -149,5 +148,3 @@ def format_report(report: dict) -> str:
             )
     return "\n".join(lines)
 
-
-assert VOCAB  # the vocabulary is what the logits index

@@ -12,9 +12,9 @@ from gymnasium import spaces
 
 from . import expert
 from .corruption import CORRUPTION_MODES, corrupt, corruption_level, validate_corruption
-from .feedback import NUM_OUTCOMES, VALUE_FEATURES, Feedback, run_tests
+from .feedback import NUM_OUTCOMES, VALUE_FEATURES, Feedback, run_tests, summarize
 from .graph import EDGE_TYPES, encode_edges, max_edges_for, static_graph
-from .lang import ERROR_KINDS, MASK, PAD, VOCAB, VOCAB_SIZE, Program, check, masks_to_array, unparse
+from .lang import ARITY, ERROR_KINDS, MASK, PAD, VOCAB, VOCAB_SIZE, Program, check, masks_to_array, unparse
 from .lang.types import NUM_TYPES, TypeInfo
 from .tasks.task import Task, passes
 
@@ -237,7 +237,7 @@ class ProgramRefineEnv(gym.Env):
         """The program after `edits`, the nodes that changed, how many edits were refused, and the
         new program's type information when it was computed on the way (else None)."""
         current, arities = self._program, self._program.arities
-        shaped = {i: t for i, t in edits.items() if t not in (PAD, MASK) and _arity(t) == arities[i]}
+        shaped = {i: t for i, t in edits.items() if t not in (PAD, MASK) and ARITY[t] == arities[i]}
         invalid = len(edits) - len(shaped)
         if not shaped:
             return current, [], invalid, None
@@ -335,8 +335,6 @@ class ProgramRefineEnv(gym.Env):
         arrays["test_mask"] = np.zeros(self.max_tests, dtype=np.int8)
         arrays["test_mask"][: len(tests)] = 1
         arrays["expected_output"] = np.zeros((self.max_tests, VALUE_FEATURES), dtype=np.float32)
-        from .feedback import summarize
-
         for k, test in enumerate(tests):
             arrays["expected_output"][k] = summarize(test.output, test.output)
         return arrays
@@ -361,7 +359,7 @@ class ProgramRefineEnv(gym.Env):
         obs["expected_type"] = np.zeros(self.max_nodes, dtype=np.int64)
         obs["expected_type"][:n] = feedback.info.expected
         obs["type_conflict"] = np.zeros(self.max_nodes, dtype=np.int8)
-        obs["type_conflict"][feedback.info.conflicts(program.tokens)] = 1
+        obs["type_conflict"][feedback.conflicts] = 1
         obs["edge_index"], obs["edge_type"], obs["edge_mask"] = encode_edges(program, self.max_edges)
         obs["test_outcome"] = np.zeros(self.max_tests, dtype=np.int64)
         obs["test_outcome"][:t] = feedback.outcomes
@@ -382,7 +380,7 @@ class ProgramRefineEnv(gym.Env):
             "program": unparse(self._program),
             "nodes_changed": len(self._last_changed),
             "invalid_edits": self._last_invalid,
-            "type_errors": feedback.info.conflicts(self._program.tokens),
+            "type_errors": list(feedback.conflicts),
             "action_mask": self.action_masks(),
         }
         if done:
@@ -455,12 +453,6 @@ def _observation_spaces(n: int, v: int, e: int, t: int) -> dict[str, spaces.Spac
         "expected_output": floats(-1.0, (t, VALUE_FEATURES)),
         "grammar_mask": ints(1, (n, v), np.int8),
     }
-
-
-def _arity(token: int) -> int:
-    from .lang import ARITY
-
-    return ARITY[token]
 
 
 def _outcome_name(code: int) -> str | None:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .lang import ERROR_KINDS, INT_MAX, MASK, Compiled, EvalError, Program, check, values_equal
+from .lang import ERROR_KINDS, MASK, Compiled, EvalError, Program, check, values_equal
 from .lang.types import VALUE, TypeInfo
 from .lang.vocab import LAM, LAM2, PARAM_A, PARAM_B
 from .tasks.task import Test
@@ -70,7 +70,9 @@ class Feedback:
         reached_failing: [n] number of failing tests whose run reached the node.
         reached_passing: [n] number of passing tests whose run reached the node.
         node_values: [n, T, F] summary of the first value each node took on each test.
-        info: the program's type information (grammar masks, conflicts).
+        info: the program's type information (grammar masks).
+        conflicts: nodes whose token lies outside their grammar mask (computed once here, read by
+            the observation, `info` and the failure signal).
     """
 
     outcomes: np.ndarray
@@ -78,6 +80,7 @@ class Feedback:
     reached_passing: np.ndarray
     node_values: np.ndarray
     info: TypeInfo
+    conflicts: list[int]
 
     @property
     def passed(self) -> np.ndarray:
@@ -119,6 +122,7 @@ def run_tests(
     (the environment keeps one per episode), never share it between tasks."""
     if info is None:
         info = check(program, input_types)
+    conflicts = info.conflicts(program.tokens)
     n, t = len(program), len(tests)
     node_values = np.zeros((n, t, VALUE_FEATURES), dtype=np.float32)
     reached = np.zeros((n, t), dtype=bool)
@@ -154,7 +158,7 @@ def run_tests(
         # The tests fail because the program cannot run, not because of what ran: the failure
         # signal points at the holes and the type conflicts instead of the spectrum.
         reached[[i for i, tok in enumerate(program.tokens) if tok == MASK]] = True
-        reached[info.conflicts(program.tokens)] = True
+        reached[conflicts] = True
     failing = outcomes != PASSED
     return Feedback(
         outcomes=outcomes,
@@ -162,6 +166,7 @@ def run_tests(
         reached_passing=(reached & ~failing).sum(axis=1).astype(np.float32),
         node_values=node_values,
         info=info,
+        conflicts=conflicts,
     )
 
 
@@ -230,5 +235,3 @@ def _runnable_subtrees(program: Program, info: TypeInfo) -> list[int]:
             i += 1
     return roots
 
-
-assert INT_MAX > CLIP

@@ -1,5 +1,5 @@
-"""Shared helpers for the tests/test_env_*.py files: a small hand-written task list (so that the
-environment tests do not depend on the generated corpus) and random masked actions.
+"""Shared helpers for the tests: small hand-written task lists (so that the environment and agent
+tests do not depend on the generated corpus) and random masked actions.
 
 Not a test module (no `test_` prefix); imported by name, pytest puts this folder on sys.path.
 """
@@ -133,3 +133,27 @@ def assert_same(a, b, where: str = "") -> None:
         assert np.array_equal(a, b), where
     else:
         assert type(a) is type(b) and a == b, f"{where}: {a!r} != {b!r}"
+
+
+# Two tasks of different signatures and output types, with held-out tests: the agent and
+# command-line tests train and refine on these.
+PAIR = [
+    task_from_json(
+        {
+            "name": "double-positives",
+            "inputs": L,
+            "program": "(map (lam (* a 2)) (filter (lam (> a 0)) x))",
+            "tests": [{"input": {"x": [3, -1, 2]}, "output": [6, 4]}, {"input": {"x": [1]}, "output": [2]}],
+            "held_out_tests": [{"input": {"x": [5]}, "output": [10]}],
+        }
+    ),
+    task_from_json(
+        {
+            "name": "sum-plus",
+            "inputs": LI,
+            "program": "(fold (lam2 (+ a b)) y x)",
+            "tests": [{"input": {"x": [1, 2], "y": 3}, "output": 6}, {"input": {"x": [], "y": 1}, "output": 1}],
+            "held_out_tests": [{"input": {"x": [4], "y": 0}, "output": 4}],
+        }
+    ),
+]

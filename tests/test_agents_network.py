@@ -8,6 +8,7 @@ import pytest
 import torch
 
 pytest.importorskip("torch_geometric")
+from env_tasks import PAIR  # noqa: E402
 from torch_geometric.data import Batch, Data  # noqa: E402
 
 from agents import ModelConfig, RefineNet  # noqa: E402
@@ -15,24 +16,8 @@ from agents.batching import flatten_observation, stack_observations, to_tensors 
 from agents.decoding import greedy, masked_log_probs  # noqa: E402
 from progrefine_env.env import ProgramRefineEnv  # noqa: E402
 from progrefine_env.lang import VOCAB_SIZE  # noqa: E402
-from progrefine_env.tasks.io import task_from_json  # noqa: E402
 
-TASKS = [
-    task_from_json(
-        {
-            "inputs": {"x": "list"},
-            "program": "(map (lam (* a 2)) (filter (lam (> a 0)) x))",
-            "tests": [{"input": {"x": [3, -1, 2]}, "output": [6, 4]}, {"input": {"x": [1]}, "output": [2]}],
-        }
-    ),
-    task_from_json(
-        {
-            "inputs": {"x": "list", "y": "int"},
-            "program": "(fold (lam2 (+ a b)) y x)",
-            "tests": [{"input": {"x": [1, 2], "y": 3}, "output": 6}, {"input": {"x": [], "y": 1}, "output": 1}],
-        }
-    ),
-]
+TASKS = PAIR
 
 
 def observations(count: int, corruption=0.5, max_nodes=16) -> dict[str, np.ndarray]:

@@ -9,34 +9,17 @@ import pytest
 import torch
 
 pytest.importorskip("torch_geometric")
+from env_tasks import PAIR  # noqa: E402
+
 from agents import ModelConfig, RefineNet  # noqa: E402
 from agents.checkpoint import CheckpointError, load_checkpoint, save_checkpoint  # noqa: E402
 from agents.refine import refine_level, refinement_report  # noqa: E402
 from agents.rollout import EnvBatch  # noqa: E402
 from agents.scheduled_sampling import ScheduledSamplingConfig, ScheduledSamplingTrainer  # noqa: E402
-from progrefine_env.tasks.io import save_tasks, task_from_json  # noqa: E402
+from progrefine_env.tasks.io import save_tasks  # noqa: E402
 from progrefine_env.tasks.task import passes  # noqa: E402
 
-TASKS = [
-    task_from_json(
-        {
-            "name": "double-positives",
-            "inputs": {"x": "list"},
-            "program": "(map (lam (* a 2)) (filter (lam (> a 0)) x))",
-            "tests": [{"input": {"x": [3, -1, 2]}, "output": [6, 4]}, {"input": {"x": [1]}, "output": [2]}],
-            "held_out_tests": [{"input": {"x": [5]}, "output": [10]}],
-        }
-    ),
-    task_from_json(
-        {
-            "name": "sum-plus",
-            "inputs": {"x": "list", "y": "int"},
-            "program": "(fold (lam2 (+ a b)) y x)",
-            "tests": [{"input": {"x": [1, 2], "y": 3}, "output": 6}, {"input": {"x": [], "y": 1}, "output": 1}],
-            "held_out_tests": [{"input": {"x": [4], "y": 0}, "output": 4}],
-        }
-    ),
-]
+TASKS = PAIR
 SMALL = ModelConfig(hidden=32, layers=2)
 
 

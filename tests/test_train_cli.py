@@ -8,27 +8,12 @@ import sys
 from pathlib import Path
 
 import pytest
+from env_tasks import PAIR
 
-from progrefine_env.tasks.io import save_tasks, task_from_json
+from progrefine_env.tasks.io import save_tasks
 
 ROOT = Path(__file__).resolve().parent.parent
-TASKS = [
-    task_from_json(
-        {
-            "inputs": {"x": "list"},
-            "program": "(map (lam (* a 2)) (filter (lam (> a 0)) x))",
-            "tests": [{"input": {"x": [3, -1, 2]}, "output": [6, 4]}, {"input": {"x": [1]}, "output": [2]}],
-            "held_out_tests": [{"input": {"x": [5]}, "output": [10]}],
-        }
-    ),
-    task_from_json(
-        {
-            "inputs": {"x": "list", "y": "int"},
-            "program": "(fold (lam2 (+ a b)) y x)",
-            "tests": [{"input": {"x": [1, 2], "y": 3}, "output": 6}, {"input": {"x": [], "y": 1}, "output": 1}],
-        }
-    ),
-]
+TASKS = PAIR
 
 
 def run(*args: str) -> subprocess.CompletedProcess:
