@@ -9,7 +9,8 @@ import torch
 
 from .network import ModelConfig, RefineNet
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""2: value summaries of 14 features (version 1 networks read 9 and cannot read today's observations)."""
 
 
 class CheckpointError(ValueError):
@@ -40,11 +41,15 @@ def load_checkpoint(path: str | os.PathLike, device: str | torch.device = "cpu")
         payload = torch.load(path, map_location=device, weights_only=True)
     except Exception as err:  # torch raises many kinds for a corrupt file
         raise CheckpointError(f"{path}: not a readable checkpoint ({type(err).__name__}: {err})") from None
-    if not isinstance(payload, dict) or payload.get("format_version") != FORMAT_VERSION:
-        raise CheckpointError(f"{path}: not a ProgRefine checkpoint of format version {FORMAT_VERSION}")
+    if not isinstance(payload, dict) or "format_version" not in payload:
+        raise CheckpointError(f"{path}: not a ProgRefine checkpoint")
+    if payload["format_version"] != FORMAT_VERSION:
+        raise CheckpointError(
+            f"{path}: checkpoint format version {payload['format_version']}, this code reads {FORMAT_VERSION} "
+            "(the observation changed in between; retrain)"
+        )
     try:
-        # Checkpoints written before `global_context` existed had no context layers.
-        model = RefineNet(ModelConfig(**{"global_context": False, **payload["model_config"]})).to(device)
+        model = RefineNet(ModelConfig(**payload["model_config"])).to(device)
         model.load_state_dict(payload["model"])
     except (KeyError, TypeError, RuntimeError) as err:
         raise CheckpointError(f"{path}: model does not match its config ({err})") from None

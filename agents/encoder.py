@@ -6,12 +6,14 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from progrefine_env.feedback import NUM_OUTCOMES, VALUE_FEATURES
+from progrefine_env.feedback import CLIP, NUM_OUTCOMES, VALUE_FEATURES, WIDE_CLIP
 from progrefine_env.lang import VOCAB_SIZE
 from progrefine_env.lang.types import NUM_TYPES
+from progrefine_env.lang.vocab import INPUT_NAMES
 
 MAX_DEPTH_EMBEDDED = 32
 NODE_SCALARS = NUM_TYPES + 5  # expected-type bits, masked, conflict, failure, suspicion, changed
+DIFF_RANGE = 20  # differences within [-20, 20] get their own embedding
 
 
 class NodeEncoder(nn.Module):
@@ -20,7 +22,11 @@ class NodeEncoder(nn.Module):
     Sums embeddings of the current and previous token, arity, depth and sibling position, a
     projection of scalar signals (expected-type bits, masked, type conflict, failure share, Ochiai,
     changed since the last step) and a test-feedback vector: each (node, test) pair's value summary
-    beside the test's expected output and outcome, encoded by an MLP and averaged over real tests.
+    beside the test's expected output, outcome and inputs, encoded by MLPs and averaged over real
+    tests. Exact integer relations between a node's value and the expected output (the value itself, the
+    difference of the scalars, of the wide values, and their quotient) are embedded rather than
+    left to the MLP: a constant or an operator is read off "the output is always 3 more than this
+    node", which a ReLU MLP on inputs spaced 0.1 apart learns slowly.
 
     Args:
         hidden: embedding width H.
@@ -40,6 +46,12 @@ class NodeEncoder(nn.Module):
         self.scalars = nn.Linear(NODE_SCALARS, hidden)
         self.outcome = nn.Embedding(NUM_OUTCOMES, hidden)
         self.values = nn.Sequential(nn.Linear(2 * VALUE_FEATURES, hidden), nn.ReLU(), nn.Linear(hidden, hidden))
+        tests_in = (len(INPUT_NAMES) + 1) * VALUE_FEATURES
+        self.tests = nn.Sequential(nn.Linear(tests_in, hidden), nn.ReLU(), nn.Linear(hidden, hidden))
+        self.value_bucket = nn.Embedding(2 * int(CLIP) + 2, hidden)
+        self.scalar_diff = nn.Embedding(2 * DIFF_RANGE + 2, hidden)
+        self.wide_diff = nn.Embedding(2 * DIFF_RANGE + 2, hidden)
+        self.quotient = nn.Embedding(2 * int(CLIP) + 2, hidden)
         self.norm = nn.LayerNorm(hidden)
         self.register_buffer("type_bits", 2 ** torch.arange(NUM_TYPES), persistent=False)
 
@@ -73,6 +85,35 @@ class NodeEncoder(nn.Module):
         node_values = obs["node_values"].float()  # [B, N, T, F]
         expected = obs["expected_output"].float().unsqueeze(1).expand_as(node_values)
         pairs = self.values(torch.cat([node_values, expected], dim=-1))  # [B, N, T, H]
-        pairs = pairs + self.outcome(obs["test_outcome"].long()).unsqueeze(1)
+        pairs = pairs + self.outcome(obs["test_outcome"].long()).unsqueeze(1) + self._relations(node_values, expected)
+        pairs = pairs + self._tests(obs).unsqueeze(1)
         test_mask = obs["test_mask"].float().unsqueeze(1).unsqueeze(-1)  # [B, 1, T, 1]
         return (pairs * test_mask).sum(dim=2) / test_mask.sum(dim=2).clamp(min=1.0)
+
+    def _tests(self, obs: dict[str, torch.Tensor]) -> torch.Tensor:
+        """[B, T, H]: each test as a whole, its inputs beside its expected output, so that every node
+        sees the inputs even where the leaves that read them are masked."""
+        inputs = obs["test_inputs"].float().flatten(-2)  # [B, T, 3 * F]
+        return self.tests(torch.cat([inputs, obs["expected_output"].float()], dim=-1))
+
+    def _relations(self, node_values: torch.Tensor, expected: torch.Tensor) -> torch.Tensor:
+        """[B, N, T, H]: embeddings of exact integer relations between node values and outputs
+        (layout in `progrefine_env.feedback.VALUE_FEATURES`; an index past the range means n/a)."""
+        evaluated = node_values[..., 0] > 0
+        comparable = evaluated & (node_values[..., 1:4] == expected[..., 1:4]).all(-1)
+        scalar, wide = torch.round(node_values[..., 4] * CLIP), torch.round(node_values[..., 5] * WIDE_CLIP)
+        expected_scalar = torch.round(expected[..., 4] * CLIP)
+        expected_wide = torch.round(expected[..., 5] * WIDE_CLIP)
+        out = self.value_bucket(_bucket(scalar, int(CLIP), evaluated))
+        out = out + self.scalar_diff(_bucket(expected_scalar - scalar, DIFF_RANGE, comparable))
+        out = out + self.wide_diff(_bucket(expected_wide - wide, DIFF_RANGE, comparable))
+        divisor = torch.where(wide != 0, wide, torch.ones_like(wide))
+        divisible = comparable & (wide != 0) & (torch.remainder(expected_wide, divisor) == 0)
+        return out + self.quotient(_bucket(expected_wide / divisor, int(CLIP), divisible))
+
+
+def _bucket(values: torch.Tensor, limit: int, valid: torch.Tensor) -> torch.Tensor:
+    """Index of `values` in [-limit, limit] (shifted to start at 0); `2 * limit + 1` where not valid
+    or out of range."""
+    inside = valid & (values.abs() <= limit)
+    return torch.where(inside, values + limit, torch.full_like(values, 2 * limit + 1)).long()

@@ -16,6 +16,8 @@ from .batching import flatten_observation
 from .encoder import NodeEncoder
 from .layers import GlobalContext, TypedGINELayer
 
+MAX_ROUND_EMBEDDED = 7  # later rounds share the last embedding
+
 
 @dataclass(frozen=True)
 class ModelConfig:
@@ -25,11 +27,16 @@ class ModelConfig:
         hidden: width of node embeddings.
         layers: rounds of message passing.
         global_context: after each round, add a pooled graph context to every node.
+        round_input: add an embedding of the round number (the observation's `round` key, which
+            `agents.rollout.EnvBatch` adds) to every node. Off by default: the prototype, fed the
+            round, grew confident after round 0 without being right; see benchmarks/README.md,
+            "Round number", for the measurement behind the default.
     """
 
     hidden: int = 128
     layers: int = 4
     global_context: bool = True
+    round_input: bool = False
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -59,6 +66,7 @@ class RefineNet(nn.Module):
         self.config = config
         h = config.hidden
         self.encoder = NodeEncoder(h)
+        self.round_embedding = nn.Embedding(MAX_ROUND_EMBEDDED + 1, h) if config.round_input else None
         self.layers = nn.ModuleList(TypedGINELayer(h, len(EDGE_TYPES)) for _ in range(config.layers))
         count = config.layers if config.global_context else 0
         self.contexts = nn.ModuleList(GlobalContext(h) for _ in range(count))
@@ -70,6 +78,10 @@ class RefineNet(nn.Module):
         token always has finite log-probability, even where the current program's types exclude it."""
         batch_size, num_nodes = obs["tokens"].shape
         h = self.encoder(obs)
+        if self.round_embedding is not None:
+            if "round" not in obs:
+                raise KeyError("this network was built with round_input=True: the observation needs a 'round' key")
+            h = h + self.round_embedding(obs["round"].long().clamp(max=MAX_ROUND_EMBEDDED)).unsqueeze(1)
         edges = flatten_observation(obs)
         x = h.reshape(batch_size * num_nodes, -1)
         for k, layer in enumerate(self.layers):

@@ -17,7 +17,8 @@ class EnvBatch:
 
     Not a Gymnasium vector env: episodes here last a fixed number of rounds and a solved program
     simply stays as it is (its further actions are no-ops), which keeps every batch full and the
-    per-round metrics aligned.
+    per-round metrics aligned. Observations carry one key more than the environment's: `round`,
+    the number of rounds each episode has taken ([B]), for networks built with `round_input`.
     """
 
     def __init__(self, tasks: Sequence[Task], size: int, corruption=(0.5, 1.0), max_nodes: int = 64, **kwargs):
@@ -26,6 +27,7 @@ class EnvBatch:
             ProgramRefineEnv(tasks=tasks, corruption=corruption, max_nodes=max_nodes, **kwargs) for _ in range(size)
         ]
         self.done = np.zeros(size, dtype=bool)
+        self.rounds = np.zeros(size, dtype=np.int64)
         self.observations: list[dict[str, np.ndarray]] = []
 
     def __len__(self) -> int:
@@ -35,7 +37,8 @@ class EnvBatch:
         options = options or [{}] * len(self.envs)
         self.observations = [env.reset(seed=int(s), options=o)[0] for env, s, o in zip(self.envs, seeds, options)]
         self.done[:] = False
-        return stack_observations(self.observations)
+        self.rounds[:] = 0
+        return self._stacked()
 
     def step(self, actions: np.ndarray) -> tuple[dict[str, np.ndarray], list[dict]]:
         """Step every environment whose episode is still running; finished ones keep their state."""
@@ -47,8 +50,12 @@ class EnvBatch:
             obs, _, terminated, truncated, info = env.step(actions[k])
             self.observations[k] = obs
             self.done[k] = terminated or truncated
+            self.rounds[k] += 1
             infos.append(info)
-        return stack_observations(self.observations), infos
+        return self._stacked(), infos
+
+    def _stacked(self) -> dict[str, np.ndarray]:
+        return {**stack_observations(self.observations), "round": self.rounds.copy()}
 
     def targets(self) -> np.ndarray:
         """[B, N] target tokens (privileged: for supervised losses and evaluation)."""

@@ -16,6 +16,7 @@ from .feedback import NUM_OUTCOMES, VALUE_FEATURES, Feedback, run_tests, summari
 from .graph import EDGE_TYPES, encode_edges, max_edges_for, static_graph
 from .lang import ARITY, ERROR_KINDS, MASK, PAD, VOCAB, VOCAB_SIZE, Program, check, masks_to_array, unparse
 from .lang.types import NUM_TYPES, TypeInfo
+from .lang.vocab import INPUT_NAMES
 from .tasks.task import Task, passes
 
 ACTION_MODES = ("rewrite", "edit")
@@ -54,7 +55,7 @@ class ProgramRefineEnv(gym.Env):
 
     ## Observation Space
 
-    A `Dict` of fixed-shape arrays (N = max_nodes, E = 4N edge slots, T = max_tests, F = 9); integer
+    A `Dict` of fixed-shape arrays (N = max_nodes, E = 4N edge slots, T = max_tests, F = 14); integer
     arrays are integer `Box`es (cast to long in a network), nodes in pre-order, padded slots zero:
 
     | key | shape | meaning |
@@ -70,6 +71,7 @@ class ProgramRefineEnv(gym.Env):
     | node_failure, node_suspicion | [N] | share of failing tests that reached the node; Ochiai |
     | node_values | [N, T, F] | summary of the first value each node took on each test |
     | expected_output | [T, F] | the same summary of each test's expected output |
+    | test_inputs | [T, 3, F] | the same summary of each test's inputs `x`, `y`, `z` (zeros: no such input) |
     | grammar_mask | [N, V] | tokens allowed at each node (padded slots: only `<pad>`) |
 
     The observation never contains the target program or anything computed from it.
@@ -335,8 +337,12 @@ class ProgramRefineEnv(gym.Env):
         arrays["test_mask"] = np.zeros(self.max_tests, dtype=np.int8)
         arrays["test_mask"][: len(tests)] = 1
         arrays["expected_output"] = np.zeros((self.max_tests, VALUE_FEATURES), dtype=np.float32)
+        arrays["test_inputs"] = np.zeros((self.max_tests, len(INPUT_NAMES), VALUE_FEATURES), dtype=np.float32)
         for k, test in enumerate(tests):
             arrays["expected_output"][k] = summarize(test.output, test.output)
+            for i, name in enumerate(INPUT_NAMES):
+                if name in test.inputs:
+                    arrays["test_inputs"][k, i] = summarize(test.inputs[name], test.output)
         return arrays
 
     def _grammar_mask(self) -> np.ndarray:
@@ -451,6 +457,7 @@ def _observation_spaces(n: int, v: int, e: int, t: int) -> dict[str, spaces.Spac
         "node_suspicion": floats(0.0, (n,)),
         "node_values": floats(-1.0, (n, t, VALUE_FEATURES)),
         "expected_output": floats(-1.0, (t, VALUE_FEATURES)),
+        "test_inputs": floats(-1.0, (t, len(INPUT_NAMES), VALUE_FEATURES)),
         "grammar_mask": ints(1, (n, v), np.int8),
     }
 

@@ -21,11 +21,14 @@ from .lang.types import VALUE, TypeInfo
 from .lang.vocab import LAM, LAM2, PARAM_A, PARAM_B
 from .tasks.task import Test
 
-VALUE_FEATURES = 9
-"""Layout of a value summary: [evaluated, is_int, is_bool, is_list, scalar, first three list
-elements, equals the test's expected output]. Scalars and elements are clipped to [-10, 10] and
-divided by 10; a list's scalar is its length / 10."""
+VALUE_FEATURES = 14
+"""Layout of a value summary: [evaluated, is_int, is_bool, is_list, scalar, wide, first three list
+elements, last element, smallest element, largest element, sorted, equals the test's expected
+output]. `scalar` is an int or bool clipped to [-10, 10] / 10, or a list's length / 10; `wide` is an
+int, or a list's sum, clipped to [-100, 100] / 100, so that values past 10 stay distinct; elements
+are clipped to [-10, 10] / 10; `sorted` is 1 for a non-decreasing list."""
 CLIP = 10.0
+WIDE_CLIP = 100.0
 
 PASSED, WRONG = 0, 1
 """Test outcome codes: 0 passed, 1 ran but gave a wrong value, 2 + k the k-th of `ERROR_KINDS`."""
@@ -54,11 +57,25 @@ def _summary_row(value, expected) -> list[float] | None:
         return None
     same = float(value == expected and values_equal(value, expected))
     if isinstance(value, bool):
-        return [1.0, 0.0, 1.0, 0.0, float(value), 0.0, 0.0, 0.0, same]
+        return [1.0, 0.0, 1.0, 0.0, float(value), float(value), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, same]
     if isinstance(value, int):
-        return [1.0, 1.0, 0.0, 0.0, max(-CLIP, min(CLIP, value)) / CLIP, 0.0, 0.0, 0.0, same]
-    head = [max(-CLIP, min(CLIP, e)) / CLIP for e in value[:3]]
-    return [1.0, 0.0, 0.0, 1.0, min(len(value), CLIP) / CLIP, *head, *[0.0] * (3 - len(head)), same]
+        return [1.0, 1.0, 0.0, 0.0, _clip(value), _wide(value), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, same]
+    if not value:
+        return [1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, same]
+    head = [_clip(e) for e in value[:3]]
+    ordered = float(all(a <= b for a, b in zip(value, value[1:])))
+    return [
+        1.0, 0.0, 0.0, 1.0, min(len(value), CLIP) / CLIP, _wide(sum(value)), *head, *[0.0] * (3 - len(head)),
+        _clip(value[-1]), _clip(min(value)), _clip(max(value)), ordered, same,
+    ]  # fmt: skip
+
+
+def _clip(v: int) -> float:
+    return max(-CLIP, min(CLIP, v)) / CLIP
+
+
+def _wide(v: int) -> float:
+    return max(-WIDE_CLIP, min(WIDE_CLIP, v)) / WIDE_CLIP
 
 
 @dataclass(frozen=True)

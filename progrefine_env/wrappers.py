@@ -33,7 +33,7 @@ _FAULT_KEYS = ("node_failure", "node_suspicion")
 """Float per-node scalars, stacked into the node feature `fault` of shape [2] in this order."""
 _VECTOR_NODE_KEYS = ("node_values", "grammar_mask")
 """Per-node arrays, kept as they are: node_values [T, F], grammar_mask [V]."""
-_TEST_KEYS = ("test_mask", "test_outcome", "expected_output")
+_TEST_KEYS = ("test_mask", "test_outcome", "expected_output", "test_inputs")
 """Per-episode test arrays: repeated on every node so that the graph alone carries the whole state."""
 _EDGE_KEYS = ("edge_index", "edge_type", "edge_mask")
 _DROPPED_KEYS = ("node_mask",)
@@ -51,7 +51,8 @@ class GraphObservation(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
       `type_conflict` as int64 [n] (each a `Discrete` node feature); `fault` float32 [n, 2] =
       (node_failure, node_suspicion); `node_values` float32 [n, T, F]; `grammar_mask` int8 [n, V];
       and the episode's test arrays repeated on every node: `test_mask` int8 [n, T],
-      `test_outcome` int64 [n, T], `expected_output` float32 [n, T, F] (every row the same).
+      `test_outcome` int64 [n, T], `expected_output` float32 [n, T, F], `test_inputs` float32
+      [n, T, 3, F] (every row the same).
     * `edges`: int64 [m], the edge type (`progrefine_env.graph.EDGE_TYPES`: child, parent,
       sibling, binder).
     * `edge_links`: int64 [m, 2], (source, target) node indices.

@@ -98,3 +98,50 @@ def test_tokens_outside_the_grammar_mask_are_never_predicted():
     allowed = obs["grammar_mask"].gather(-1, tokens.unsqueeze(-1)).squeeze(-1)
     assert bool(allowed.all())
     assert torch.isinf(log_probs[~obs["grammar_mask"].bool()]).all()
+
+
+def test_value_relations_are_bucketed_exactly():
+    from agents.encoder import _bucket
+
+    values = torch.tensor([-21.0, -20.0, 0.0, 3.0, 20.0, 21.0])
+    valid = torch.tensor([True, True, True, False, True, True])
+    assert _bucket(values, 20, valid).tolist() == [41, 0, 20, 41, 40, 41]
+
+
+def test_the_encoder_tells_apart_outputs_that_differ_by_one():
+    """A node valued 4 against expected outputs 7 and 8: the difference embeddings must differ."""
+    torch.manual_seed(0)
+    model = RefineNet(ModelConfig(hidden=16, layers=1)).eval()
+    obs = to_tensors(observations(1))
+    obs["node_values"] = torch.zeros_like(obs["node_values"])
+    obs["node_values"][0, 0, :, :6] = torch.tensor([1.0, 1.0, 0.0, 0.0, 0.4, 0.04])
+    shifted = {k: v.clone() for k, v in obs.items()}
+    obs["expected_output"][0, :, :6] = torch.tensor([1.0, 1.0, 0.0, 0.0, 0.7, 0.07])
+    shifted["expected_output"][0, :, :6] = torch.tensor([1.0, 1.0, 0.0, 0.0, 0.8, 0.08])
+    relations = model.encoder._relations
+    a = relations(obs["node_values"].float(), obs["expected_output"].float().unsqueeze(1).expand_as(obs["node_values"]))
+    b = relations(
+        shifted["node_values"].float(), shifted["expected_output"].float().unsqueeze(1).expand_as(obs["node_values"])
+    )
+    assert not torch.allclose(a[0, 0, 0], b[0, 0, 0])
+    assert torch.allclose(a[0, 1:], b[0, 1:])  # nodes without values see no difference
+
+
+def test_round_input_needs_the_round_and_reads_it():
+    from agents.rollout import EnvBatch
+
+    envs = EnvBatch(TASKS, 2, corruption=0.5, max_nodes=16, max_steps=5)
+    obs = envs.reset([0, 1])
+    assert obs["round"].tolist() == [0, 0]
+    obs, _ = envs.step(obs["tokens"])  # every node keeps its token
+    assert obs["round"].tolist() == [1, 1]
+    torch.manual_seed(0)
+    with_round = RefineNet(ModelConfig(hidden=16, layers=1, round_input=True)).eval()
+    tensors = to_tensors(obs)
+    later = {**tensors, "round": tensors["round"] + 3}
+    finite = torch.isfinite(with_round(tensors).logits)
+    assert not torch.allclose(with_round(tensors).logits[finite], with_round(later).logits[finite])
+    without = RefineNet(ModelConfig(hidden=16, layers=1)).eval()
+    assert torch.equal(without(tensors).logits, without(later).logits)
+    with pytest.raises(KeyError, match="round"):
+        with_round({k: v for k, v in tensors.items() if k != "round"})

@@ -111,6 +111,15 @@ def test_corrupt_checkpoint_is_refused_with_file_and_reason(tmp_path):
         load_checkpoint(tmp_path / "tasks.jsonl")
 
 
+def test_a_checkpoint_of_another_format_version_is_refused_with_the_versions(tmp_path):
+    path = tmp_path / "old.pt"
+    save_checkpoint(path, RefineNet(SMALL))
+    payload = torch.load(path, weights_only=True)
+    torch.save({**payload, "format_version": 1}, path)
+    with pytest.raises(CheckpointError, match="old.pt: checkpoint format version 1, this code reads 2"):
+        load_checkpoint(path)
+
+
 def test_best_of_k_picks_the_candidate_passing_most_visible_tests():
     from agents.strategies import _best_candidate
     from progrefine_env.env import ProgramRefineEnv

@@ -11,6 +11,7 @@ import pytest
 from env_tasks import MAX_NODES, TASKS, assert_same, make, make_env, masked_action, rewrite_action
 from gymnasium.utils.env_checker import check_env
 
+from progrefine_env.feedback import summarize
 from progrefine_env.lang import MASK, PAD, TOKEN_ID, VOCAB_SIZE, parse
 from progrefine_env.tasks.io import task_from_json
 
@@ -59,6 +60,17 @@ def test_spaces_and_observation_layout(action_mode):
     assert (obs["tokens"][real:] == PAD).all()
     assert obs["test_mask"].sum() == len(TASKS[0].tests)
     assert obs["edge_mask"].sum() > 0 and (obs["edge_index"][:, obs["edge_mask"] == 0] == 0).all()
+
+
+def test_test_inputs_summarise_each_input_of_each_test():
+    env = make_env()
+    task = TASKS[1]  # inputs x (list) and y (int)
+    obs, _ = env.reset(seed=0, options={"task_index": 1})
+    for k, test in enumerate(task.tests):
+        assert np.array_equal(obs["test_inputs"][k, 0], summarize(test.inputs["x"], test.output))
+        assert np.array_equal(obs["test_inputs"][k, 1], summarize(test.inputs["y"], test.output))
+        assert not obs["test_inputs"][k, 2].any()  # no input z
+    assert not obs["test_inputs"][len(task.tests) :].any()  # padded tests
 
 
 def test_reset_is_deterministic_and_seeds_differ():

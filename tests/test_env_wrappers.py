@@ -63,7 +63,7 @@ def test_graph_holds_the_same_state_as_the_padded_observation(action_mode):
         assert np.array_equal(nodes["fault"], np.stack([padded["node_failure"][:n], padded["node_suspicion"][:n]], 1))
         assert np.array_equal(nodes["node_values"], padded["node_values"][:n])
         assert np.array_equal(nodes["grammar_mask"], padded["grammar_mask"][:n])
-        for key in ("test_mask", "test_outcome", "expected_output"):
+        for key in ("test_mask", "test_outcome", "expected_output", "test_inputs"):
             assert nodes[key].shape == (n, *padded[key].shape)
             assert (nodes[key] == padded[key]).all(), key
         assert np.array_equal(graph.edges, padded["edge_type"][:m])

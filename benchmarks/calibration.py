@@ -1,0 +1,69 @@
+"""Confidence against accuracy on the corrupted nodes, round by round, for one or more checkpoints.
+
+The prototype, fed the round number, learned "after round 0, be confident" (0.96-0.99) without
+being right. This measures that failure directly: per round, the mean probability a model gives its
+chosen (argmax) token on the originally corrupted nodes beside how often that token is right, and
+the gap between the two (positive: over-confident). Run it on two checkpoints trained alike but for
+`--round-input` to decide whether the round number belongs in the input.
+
+    python benchmarks/calibration.py CHECKPOINT [CHECKPOINT ...] [--split val] [--limit 200] [--corruption 0.5]
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import numpy as np
+import torch
+
+from agents.batching import to_tensors
+from agents.checkpoint import load_checkpoint
+from agents.decoding import greedy, masked_log_probs
+from agents.rollout import EnvBatch
+from progrefine_env.tasks.corpus import load_corpus
+
+
+@torch.no_grad()
+def calibration(model, tasks, level: float, rounds: int, batch_size: int = 100) -> np.ndarray:
+    """[rounds, 3]: accuracy and confidence on the corrupted nodes, and nodes changed, per round."""
+    sums, count = np.zeros((rounds, 3)), 0
+    envs = EnvBatch(tasks, min(batch_size, len(tasks)), corruption=level, max_steps=rounds)
+    for start in range(0, len(tasks), len(envs)):
+        indices = list(range(start, min(start + len(envs), len(tasks))))
+        obs = envs.reset(indices + [0] * (len(envs) - len(indices)),
+                         [{"task_index": i} for i in indices] + [{"task_index": 0}] * (len(envs) - len(indices)))  # fmt: skip
+        count += len(indices)
+        for r in range(rounds):
+            tensors = to_tensors(obs)
+            tokens, confidence = greedy(masked_log_probs(model(tensors).logits, tensors["grammar_mask"]))
+            for k in range(len(indices)):
+                env = envs.envs[k]
+                nodes, target = env.corrupted_nodes, np.asarray(env.task.program.tokens)
+                right = tokens[k, nodes].numpy() == target[nodes]
+                sums[r, 0] += right.mean()
+                sums[r, 1] += confidence[k, nodes].mean().item()
+            obs, infos = envs.step(tokens.numpy())
+            sums[r, 2] += sum(info.get("nodes_changed", 0) for info in infos[: len(indices)])
+    return sums / max(count, 1)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("checkpoints", nargs="+", help="checkpoint files to compare")
+    parser.add_argument("--split", default="val", help="corpus split of the tasks (default: val)")
+    parser.add_argument("--limit", type=int, default=200, help="first N tasks of the split (default: 200)")
+    parser.add_argument("--corruption", type=float, default=0.5, help="share of nodes masked (default: 0.5)")
+    parser.add_argument("--rounds", type=int, default=5, help="refinement rounds (default: 5)")
+    args = parser.parse_args()
+    tasks = load_corpus(args.split)[: args.limit]
+    print(f"{len(tasks)} {args.split} tasks, corruption {args.corruption}, argmax decoding")
+    print(f"{'checkpoint':<40} {'round':>5} {'accuracy':>9} {'confidence':>11} {'gap':>7} {'changed':>8}")
+    for path in args.checkpoints:
+        model, _ = load_checkpoint(path)
+        model.eval()
+        for r, (accuracy, confidence, changed) in enumerate(calibration(model, tasks, args.corruption, args.rounds)):
+            print(f"{path:<40} {r:>5} {accuracy:>9.3f} {confidence:>11.3f} {confidence - accuracy:>+7.3f} {changed:>8.2f}")
+
+
+if __name__ == "__main__":
+    main()
