@@ -19,7 +19,7 @@ from .batching import to_tensors
 from .decoding import masked_log_probs
 from .network import RefineNet
 from .rollout import EnvBatch
-from .strategies import choose_tokens
+from .strategies import ARGMAX, Decoding, choose_tokens
 
 DEFAULT_LEVELS = (0.5, 0.75, 1.0)
 
@@ -62,15 +62,14 @@ def refine_level(
     batch_size: int = 64,
     device: str | torch.device = "cpu",
     trace: list | None = None,
-    strategy: str = "argmax",
-    samples: int = 8,
+    decoding: Decoding = ARGMAX,
 ) -> list[RoundStats]:
     """Refine every task once at corruption `level`; `trace`, if given, receives the programs of the
-    first task round by round (for showing a repair). `strategy`: see `agents.strategies`."""
+    first task round by round (for showing a repair). `decoding`: see `agents.strategies`."""
     model.eval()
     tally = _Tally(rounds)
     envs = EnvBatch(tasks, min(batch_size, len(tasks)), corruption=level, max_steps=rounds)
-    decode = {"strategy": strategy, "samples": samples, "generator": torch.Generator().manual_seed(seed)}
+    decode = {"decoding": decoding, "generator": torch.Generator().manual_seed(seed)}
     for start in range(0, len(tasks), len(envs)):
         indices = list(range(start, min(start + len(envs), len(tasks))))
         _refine_chunk(model, envs, tasks, indices, rounds, seed, device, tally, trace if start == 0 else None, decode)
@@ -125,15 +124,15 @@ def refinement_report(
     seed: int = 0,
     batch_size: int = 64,
     device: str | torch.device = "cpu",
-    strategy: str = "argmax",
-    samples: int = 8,
+    decoding: Decoding = ARGMAX,
 ) -> dict:
-    """`{"levels": [{"corruption": c, "rounds": [RoundStats as dict, ...]}, ...]}`."""
+    """`{"levels": [{"corruption": c, "rounds": [RoundStats as dict, ...]}, ...], "num_tasks": n,
+    "decoding": {...}}`."""
     levels_out = []
     for level in levels:
-        stats = refine_level(model, tasks, level, rounds, seed, batch_size, device, None, strategy, samples)
+        stats = refine_level(model, tasks, level, rounds, seed, batch_size, device, None, decoding)
         levels_out.append({"corruption": float(level), "rounds": [asdict(s) for s in stats]})
-    return {"levels": levels_out, "num_tasks": len(tasks), "strategy": strategy, "samples": samples}
+    return {"levels": levels_out, "num_tasks": len(tasks), "decoding": decoding.to_dict()}
 
 
 def format_report(report: dict) -> str:

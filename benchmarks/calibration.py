@@ -30,8 +30,8 @@ def calibration(model, tasks, level: float, rounds: int, batch_size: int = 100) 
     envs = EnvBatch(tasks, min(batch_size, len(tasks)), corruption=level, max_steps=rounds)
     for start in range(0, len(tasks), len(envs)):
         indices = list(range(start, min(start + len(envs), len(tasks))))
-        obs = envs.reset(indices + [0] * (len(envs) - len(indices)),
-                         [{"task_index": i} for i in indices] + [{"task_index": 0}] * (len(envs) - len(indices)))  # fmt: skip
+        padded = indices + [0] * (len(envs) - len(indices))  # the last chunk may be short
+        obs = envs.reset(padded, [{"task_index": i} for i in padded])
         count += len(indices)
         for r in range(rounds):
             tensors = to_tensors(obs)
@@ -62,7 +62,8 @@ def main() -> None:
         model, _ = load_checkpoint(path)
         model.eval()
         for r, (accuracy, confidence, changed) in enumerate(calibration(model, tasks, args.corruption, args.rounds)):
-            print(f"{path:<40} {r:>5} {accuracy:>9.3f} {confidence:>11.3f} {confidence - accuracy:>+7.3f} {changed:>8.2f}")
+            gap = confidence - accuracy
+            print(f"{path:<40} {r:>5} {accuracy:>9.3f} {confidence:>11.3f} {gap:>+7.3f} {changed:>8.2f}")
 
 
 if __name__ == "__main__":

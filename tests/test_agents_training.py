@@ -120,6 +120,14 @@ def test_a_checkpoint_of_another_format_version_is_refused_with_the_versions(tmp
         load_checkpoint(path)
 
 
+def test_decoding_settings_are_checked():
+    from agents.strategies import Decoding
+
+    for bad in ({"strategy": "beam"}, {"samples": 0}, {"temperature": 0.0}):
+        with pytest.raises(ValueError):
+            Decoding(**bad)
+
+
 def test_best_of_k_picks_the_candidate_passing_most_visible_tests():
     from agents.strategies import _best_candidate
     from progrefine_env.env import ProgramRefineEnv

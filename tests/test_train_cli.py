@@ -63,3 +63,12 @@ def test_evaluate_refuses_a_bad_checkpoint_naming_it(tmp_path):
     result = run("train.evaluate", "--checkpoint", str(bad), "--tasks", str(tmp_path / "none.jsonl"))
     assert result.returncode == 2
     assert "broken.pt" in result.stderr and "Traceback" not in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("flags", "reason"), [(["--strategy", "beam"], "strategy"), (["--temperature", "0"], "temperature")]
+)
+def test_evaluate_refuses_bad_decoding_flags(flags, reason):
+    result = run("train.evaluate", *flags)
+    assert result.returncode == 2
+    assert reason in result.stderr and "Traceback" not in result.stderr

@@ -24,13 +24,13 @@ def show_task(task: Task) -> None:
         print(f"  {test.inputs} -> {got!r}  expected {test.output!r}  [{verdict}]")
 
 
-def _a_repair(model, tasks, refine_level) -> tuple[Task, list[str]]:
+def _a_repair(model, tasks, refine_level, decoding) -> tuple[Task, list[str]]:
     """The first task the model repairs after round 0 (its round-0 guess fails, a later round
     passes), else the first task: shows refinement rather than a one-shot guess."""
     first = None
     for task in tasks[:40]:
         trace: list[str] = []
-        refine_level(model, [task], level=0.5, trace=trace, strategy="best_of_k")
+        refine_level(model, [task], level=0.5, trace=trace, decoding=decoding)
         first = first or (task, trace)
         if "[0/" not in trace[-1] and _passes_all(trace[-1]) and not _passes_all(trace[1]):
             return task, trace
@@ -59,13 +59,16 @@ def main(argv: list[str] | None = None) -> int:
 
     from agents.checkpoint import load_checkpoint
     from agents.refine import format_report, refine_level, refinement_report
+    from agents.strategies import Decoding
 
     model, _ = load_checkpoint(SHIPPED_CHECKPOINT)
     subset = tasks[: args.tasks]
     print(f"== refinement report of {SHIPPED_CHECKPOINT.name} on {len(subset)} held-out tasks\n")
-    print("(decoding: best of 8 candidates per round, scored on the visible tests; see agents/strategies.py)")
-    print(format_report(refinement_report(model, subset, strategy="best_of_k")))
-    task, trace = _a_repair(model, subset, refine_level)
+    decoding = Decoding()
+    print(f"(decoding: best of {decoding.samples} candidates per round at temperature {decoding.temperature}, "
+          "scored on the visible tests; see agents/strategies.py)")  # fmt: skip
+    print(format_report(refinement_report(model, subset, decoding=decoding)))
+    task, trace = _a_repair(model, subset, refine_level, decoding)
     print(f"\n== one program repaired round by round (half its nodes masked)\n  target:  {task.program}")
     for r, text in enumerate(trace):
         print(f"  {'start' if r == 0 else f'round {r - 1}'}: {text}")

@@ -18,8 +18,9 @@ import torch
 from agents.checkpoint import CheckpointError, load_checkpoint
 from agents.plot import plot_report
 from agents.refine import DEFAULT_LEVELS, format_report, refinement_report
-from agents.strategies import STRATEGIES
+from agents.strategies import Decoding
 from progrefine_env.tasks.io import TaskFileError
+from train.cli import add_dataclass_flags, build_dataclass
 from train.tasks import add_task_flags, load_task_option
 
 SHIPPED_CHECKPOINT = Path(__file__).resolve().parent.parent / "checkpoints" / "scheduled_sampling.pt"
@@ -37,14 +38,12 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--corruption", type=float, nargs="+", default=list(DEFAULT_LEVELS),
                         help="corruption levels, fractions of nodes masked")  # fmt: skip
     parser.add_argument("--rounds", type=int, default=5, help="refinement rounds")
-    parser.add_argument("--strategy", choices=STRATEGIES, default="best_of_k",
-                        help="decoding: argmax every node, or the best of --samples candidates on the visible tests")
-    parser.add_argument("--samples", type=int, default=8, help="candidates per round for best_of_k")
     parser.add_argument("--json", default=None, help="write the report as JSON here")
     parser.add_argument("--plot", default=None, help="write a PNG plot here")
     parser.add_argument("--seed", type=int, default=0, help="seeds the corruption of each task")
     parser.add_argument("--batch-size", type=int, default=64, help="programs refined at once")
     parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    add_dataclass_flags(parser, Decoding, "decoding")
     return parser
 
 
@@ -56,6 +55,10 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             parser.error(f"--corruption {level}: levels must lie in [0, 1]")
     if args.rounds < 1:
         parser.error("--rounds must be at least 1")
+    try:
+        args.decoding = build_dataclass(Decoding, args)
+    except ValueError as err:
+        parser.error(str(err))
     return args
 
 
@@ -69,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 2
     report = refinement_report(
-        model, tasks, args.corruption, args.rounds, args.seed, args.batch_size, device, args.strategy, args.samples
+        model, tasks, args.corruption, args.rounds, args.seed, args.batch_size, device, args.decoding
     )
     report["checkpoint"] = str(args.checkpoint)
     print(f"{len(tasks)} tasks from {args.tasks}" + (f" ({args.split})" if args.tasks == "generated" else ""))
