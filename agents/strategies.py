@@ -37,7 +37,7 @@ class Decoding:
     """
 
     strategy: str = "best_of_k"
-    samples: int = 32
+    samples: int = 128
     temperature: float = 0.7
 
     def __post_init__(self) -> None:
