@@ -43,39 +43,37 @@ def outcome_code(value, expected) -> int:
 
 def summarize(value, expected) -> np.ndarray:
     """The `VALUE_FEATURES` summary of one value (None: not evaluated)."""
-    out = np.zeros(VALUE_FEATURES, dtype=np.float32)
     row = _summary_row(value, expected)
-    if row is not None:
-        out[:] = row
-    return out
+    if row is None:
+        return np.zeros(VALUE_FEATURES, dtype=np.float32)
+    return _scaled(np.array(row, dtype=np.float64)).astype(np.float32)
 
 
-def _summary_row(value, expected) -> list[float] | None:
-    """`summarize` as a list of Python numbers (None for the all-zero summary): cheaper to build
-    one at a time, and written into a float32 array in one assignment."""
+def _summary_row(value, expected) -> list | None:
+    """The summary of one value before clipping and scaling (None for the all-zero summary): a
+    list of Python numbers, built with C-level builtins only, because it runs for every node on
+    every test; `_scaled` clips and scales many rows at once."""
     if value is None or isinstance(value, EvalError):
         return None
     same = float(value == expected and values_equal(value, expected))
     if isinstance(value, bool):
-        return [1.0, 0.0, 1.0, 0.0, float(value), float(value), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, same]
+        return [1, 0, 1, 0, CLIP * value, WIDE_CLIP * value, 0, 0, 0, 0, 0, 0, 0, same]  # scaled to 0 or 1
     if isinstance(value, int):
-        return [1.0, 1.0, 0.0, 0.0, _clip(value), _wide(value), 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, same]
+        return [1, 1, 0, 0, value, value, 0, 0, 0, 0, 0, 0, 0, same]
     if not value:
-        return [1.0, 0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1.0, same]
-    head = [_clip(e) for e in value[:3]]
-    ordered = float(all(a <= b for a, b in zip(value, value[1:])))
-    return [
-        1.0, 0.0, 0.0, 1.0, min(len(value), CLIP) / CLIP, _wide(sum(value)), *head, *[0.0] * (3 - len(head)),
-        _clip(value[-1]), _clip(min(value)), _clip(max(value)), ordered, same,
-    ]  # fmt: skip
+        return [1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, same]
+    head = (value[:3] + [0, 0])[:3]
+    return [1, 0, 0, 1, len(value), sum(value), *head, value[-1], min(value), max(value), value == sorted(value), same]
 
 
-def _clip(v: int) -> float:
-    return max(-CLIP, min(CLIP, v)) / CLIP
+_BOUNDS = np.array([1, 1, 1, 1, CLIP, WIDE_CLIP, CLIP, CLIP, CLIP, CLIP, CLIP, CLIP, 1, 1], dtype=np.float64)
+"""Per feature: raw values are clipped to [-bound, bound] and divided by it (flags have bound 1)."""
 
 
-def _wide(v: int) -> float:
-    return max(-WIDE_CLIP, min(WIDE_CLIP, v)) / WIDE_CLIP
+def _scaled(rows: np.ndarray) -> np.ndarray:
+    """Raw summary rows ([..., VALUE_FEATURES]) clipped and scaled into [-1, 1]. A list's length
+    is never negative, so its clipping to [-10, 10] is the documented min(len, 10)."""
+    return np.clip(rows, -_BOUNDS, _BOUNDS) / _BOUNDS
 
 
 @dataclass(frozen=True)
@@ -201,7 +199,7 @@ class _Scatter:
     def arrays(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Node indices [k], test indices [k] and rows [k, VALUE_FEATURES] (float64; rounded to
         float32 once, where they are written)."""
-        rows = np.array(self.flat, dtype=np.float64).reshape(-1, VALUE_FEATURES)
+        rows = _scaled(np.array(self.flat, dtype=np.float64).reshape(-1, VALUE_FEATURES))
         return np.array(self.nodes, dtype=np.intp), np.array(self.tests, dtype=np.intp), rows
 
 
