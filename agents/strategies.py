@@ -30,7 +30,8 @@ class Decoding:
     """How a refinement round chooses its tokens.
 
     Attributes:
-        strategy: "argmax" or "best_of_k" (see the module docstring).
+        strategy: "argmax" (the most likely token at every node) or "best_of_k" (the argmax and
+            sampled candidates; the one passing most visible tests is kept).
         samples: candidates per round for best_of_k, the argmax one included.
         temperature: best_of_k samples from the model's distribution sharpened (< 1) or flattened
             (> 1) by this factor.
