@@ -81,8 +81,7 @@ def _refine_chunk(model, envs: EnvBatch, tasks, indices, rounds, seed, device, t
     decode = decode or {}
     count = len(indices)
     active_envs = envs.envs[:count]
-    obs = envs.reset([seed + i for i in indices] + [0] * (len(envs) - count),
-                     [{"task_index": i} for i in indices] + [{"task_index": 0}] * (len(envs) - count))
+    obs = envs.reset_tasks(indices, seed)
     tally.programs += count
     solved = np.zeros(count, dtype=bool)
     held_out = np.zeros(count, dtype=bool)

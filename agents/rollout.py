@@ -40,6 +40,15 @@ class EnvBatch:
         self.rounds[:] = 0
         return self._stacked()
 
+    def reset_tasks(self, indices: Sequence[int], seed: int = 0) -> dict[str, np.ndarray]:
+        """Reset environment k to task `indices[k]` with seed `seed + indices[k]` (so a task's
+        corruption does not depend on the batch it falls in). When `indices` is shorter than the
+        batch, the remaining environments repeat its first task; their results are to be ignored."""
+        if not 0 < len(indices) <= len(self.envs):
+            raise ValueError(f"need 1 to {len(self.envs)} task indices, got {len(indices)}")
+        padded = list(indices) + [indices[0]] * (len(self.envs) - len(indices))
+        return self.reset([seed + i for i in padded], [{"task_index": i} for i in padded])
+
     def step(self, actions: np.ndarray) -> tuple[dict[str, np.ndarray], list[dict]]:
         """Step every environment whose episode is still running; finished ones keep their state."""
         infos: list[dict] = []

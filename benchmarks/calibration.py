@@ -30,8 +30,7 @@ def calibration(model, tasks, level: float, rounds: int, batch_size: int = 100) 
     envs = EnvBatch(tasks, min(batch_size, len(tasks)), corruption=level, max_steps=rounds)
     for start in range(0, len(tasks), len(envs)):
         indices = list(range(start, min(start + len(envs), len(tasks))))
-        padded = indices + [0] * (len(envs) - len(indices))  # the last chunk may be short
-        obs = envs.reset(padded, [{"task_index": i} for i in padded])
+        obs = envs.reset_tasks(indices)
         count += len(indices)
         for r in range(rounds):
             tensors = to_tensors(obs)

@@ -27,8 +27,7 @@ def tally(model, tasks, level: float, batch_size: int = 100) -> tuple[Counter, C
     envs = EnvBatch(tasks, min(batch_size, len(tasks)), corruption=level)
     for start in range(0, len(tasks), len(envs)):
         count = min(len(envs), len(tasks) - start)
-        padded = list(range(start, start + count)) + [start] * (len(envs) - count)
-        tensors = to_tensors(envs.reset(padded, [{"task_index": i} for i in padded]))
+        tensors = to_tensors(envs.reset_tasks(range(start, start + count)))
         predicted, _ = greedy(masked_log_probs(model(tensors).logits, tensors["grammar_mask"]))
         for k, env in enumerate(envs.envs[:count]):
             target = np.asarray(env.task.program.tokens)

@@ -142,3 +142,14 @@ def test_best_of_k_picks_the_candidate_passing_most_visible_tests():
     assert np.array_equal(_best_candidate(env, candidates, scores), target)
     # Ties (neither passes anything) go to the first (argmax) candidate.
     assert np.array_equal(_best_candidate(env, np.stack([wrong, wrong]), scores), wrong)
+
+
+def test_reset_tasks_gives_each_task_its_own_seed_whatever_the_batch():
+    envs = EnvBatch(TASKS, 3, corruption=0.5, max_nodes=16)
+    envs.reset_tasks([0, 1])
+    assert [env.task.name for env in envs.envs] == [TASKS[0].name, TASKS[1].name, TASKS[0].name]
+    alone = EnvBatch(TASKS, 1, corruption=0.5, max_nodes=16)
+    alone.reset_tasks([1])  # task 1 first in its batch this time
+    assert alone.envs[0].program.tokens == envs.envs[1].program.tokens
+    with pytest.raises(ValueError, match="task indices"):
+        envs.reset_tasks([0, 1, 0, 1])
