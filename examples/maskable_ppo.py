@@ -20,6 +20,8 @@ from sb3_contrib import MaskablePPO
 from stable_baselines3.common.env_util import make_vec_env
 
 import progrefine_env  # noqa: F401  (registers ProgramRefine-v0)
+from progrefine_env.tasks.corpus import DEFAULT_CORPUS_SIZE
+from train.errors import user_errors  # a bad task file or option: one `error:` line, exit 2
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -28,7 +30,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--action-mode", choices=["rewrite", "edit"], default="rewrite")
     parser.add_argument("--corruption", type=float, default=0.25, help="fraction of nodes masked at reset")
     parser.add_argument("--tasks", default="generated", help="a JSON Lines task file (default: generated)")
-    parser.add_argument("--corpus-size", type=int, default=2000, help="size of the generated corpus")
+    parser.add_argument("--corpus-size", type=int, default=DEFAULT_CORPUS_SIZE, help="size of the generated corpus")
     parser.add_argument("--max-nodes", type=int, default=64)
     parser.add_argument("--n-envs", type=int, default=2)
     parser.add_argument("--eval-episodes", type=int, default=20)
@@ -42,9 +44,10 @@ def main(argv: list[str] | None = None) -> None:
         options["corpus_size"] = args.corpus_size
     # MaskablePPO finds the masks by calling each env's action_masks() through the VecEnv.
     # (render_mode=None: make_vec_env would ask for "rgb_array", which this env does not draw.)
-    env = make_vec_env(
-        "ProgramRefine-v0", n_envs=args.n_envs, seed=args.seed, env_kwargs={**options, "render_mode": None}
-    )
+    with user_errors():
+        env = make_vec_env(
+            "ProgramRefine-v0", n_envs=args.n_envs, seed=args.seed, env_kwargs={**options, "render_mode": None}
+        )
     model = MaskablePPO(
         "MultiInputPolicy", env, n_steps=max(256 // args.n_envs, 32), batch_size=64, seed=args.seed, device="cpu"
     )

@@ -16,6 +16,8 @@ import gymnasium as gym
 import numpy as np
 
 import progrefine_env  # noqa: F401  (registers ProgramRefine-v0)
+from progrefine_env.tasks.corpus import DEFAULT_CORPUS_SIZE
+from train.errors import user_errors  # a bad task file or option: one `error:` line, exit 2
 
 
 def masked_random_action(env: gym.Env, rng: np.random.Generator):
@@ -33,14 +35,15 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--action-mode", choices=["rewrite", "edit"], default="rewrite")
     parser.add_argument("--corruption", type=float, default=0.5, help="fraction of nodes masked at reset")
     parser.add_argument("--tasks", default="generated", help="a JSON Lines task file (default: generated)")
-    parser.add_argument("--corpus-size", type=int, default=500, help="size of the generated corpus")
+    parser.add_argument("--corpus-size", type=int, default=DEFAULT_CORPUS_SIZE, help="size of the generated corpus")
     parser.add_argument("--seed", type=int, default=0)
     args = parser.parse_args(argv)
 
     options = {"tasks": args.tasks, "action_mode": args.action_mode, "corruption": args.corruption}
     if args.tasks == "generated":
-        options["corpus_size"] = args.corpus_size  # generated once, then cached on disk
-    env = gym.make("ProgramRefine-v0", **options)
+        options["corpus_size"] = args.corpus_size  # the default size ships with the package
+    with user_errors():
+        env = gym.make("ProgramRefine-v0", **options)
     rng = np.random.default_rng(args.seed)
     returns, solved = [], 0
     obs, info = env.reset(seed=args.seed)

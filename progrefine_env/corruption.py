@@ -25,6 +25,11 @@ def corruption_level(spec: float | tuple[float, float], rng: np.random.Generator
 
 def validate_corruption(spec) -> float | tuple[float, float]:
     """Check a `corruption` option: a number or a (low, high) pair in [0, 1]; returns it normalised."""
+    number = (int, float, np.number)
+    if not isinstance(spec, (tuple, list, *number)) or (
+        isinstance(spec, (tuple, list)) and not all(isinstance(v, number) for v in spec)
+    ):
+        raise ValueError(f"corruption must be a number in [0, 1] or a (low, high) pair of them, got {spec!r}")
     if isinstance(spec, (tuple, list)):
         if len(spec) != 2:
             raise ValueError(f"corruption range must be (low, high), got {spec!r}")

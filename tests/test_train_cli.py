@@ -43,7 +43,7 @@ def test_train_resume_and_evaluate(tmp_path):
     first = run("train.scheduled_sampling", "--iterations", "2", *common)
     assert first.returncode == 0, first.stderr
     assert "after 2 iterations" in first.stdout and ckpt.exists()
-    resumed = run("train.scheduled_sampling", "--iterations", "3", "--resume", str(ckpt), *common)
+    resumed = run("train.scheduled_sampling", "--iterations", "3", "--resume", str(ckpt), "--overwrite", *common)
     assert resumed.returncode == 0, resumed.stderr
     assert "after 3 iterations" in resumed.stdout
 

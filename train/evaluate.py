@@ -10,17 +10,16 @@ from __future__ import annotations
 
 import argparse
 import json
-import sys
 from pathlib import Path
 
 import torch
 
-from agents.checkpoint import CheckpointError, load_checkpoint
+from agents.checkpoint import load_checkpoint
 from agents.plot import plot_report
 from agents.refine import DEFAULT_LEVELS, format_report, refinement_report
 from agents.strategies import Decoding
-from progrefine_env.tasks.io import TaskFileError
 from train.cli import add_dataclass_flags, build_dataclass
+from train.errors import user_errors
 from train.tasks import add_task_flags, load_task_option
 
 SHIPPED_CHECKPOINT = Path(__file__).resolve().parent.parent / "checkpoints" / "scheduled_sampling.pt"
@@ -53,8 +52,9 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for level in args.corruption:
         if not 0.0 <= level <= 1.0:
             parser.error(f"--corruption {level}: levels must lie in [0, 1]")
-    if args.rounds < 1:
-        parser.error("--rounds must be at least 1")
+    for flag, value in (("--rounds", args.rounds), ("--batch-size", args.batch_size), ("--limit", args.limit)):
+        if value is not None and value < 1:
+            parser.error(f"{flag} must be at least 1")
     try:
         args.decoding = build_dataclass(Decoding, args)
     except ValueError as err:
@@ -65,22 +65,20 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    try:
+    with user_errors():  # a bad checkpoint or task file: one `error:` line naming it, exit 2
         model, _ = load_checkpoint(args.checkpoint, device)
         tasks = load_task_option(args)[: args.limit]
-    except (CheckpointError, TaskFileError, FileNotFoundError, ValueError) as err:
-        print(f"error: {err}", file=sys.stderr)
-        return 2
     report = refinement_report(
         model, tasks, args.corruption, args.rounds, args.seed, args.batch_size, device, args.decoding
     )
     report["checkpoint"] = str(args.checkpoint)
     print(f"{len(tasks)} tasks from {args.tasks}" + (f" ({args.split})" if args.tasks == "generated" else ""))
     print(format_report(report))
-    if args.json:
-        Path(args.json).write_text(json.dumps(report, indent=1))
-    if args.plot:
-        plot_report(report, args.plot, title=f"Refinement: {Path(args.checkpoint).name}")
+    with user_errors():  # an output path in a missing folder
+        if args.json:
+            Path(args.json).write_text(json.dumps(report, indent=1))
+        if args.plot:
+            plot_report(report, args.plot, title=f"Refinement: {Path(args.checkpoint).name}")
     return 0
 
 

@@ -1,8 +1,12 @@
 """Train the refinement network with scheduled sampling (or the random-trajectory baseline).
 
-    python -m train.scheduled_sampling --iterations 400 --out checkpoints/scheduled_sampling.pt
-    python -m train.scheduled_sampling --trajectories random --out checkpoints/random_baseline.pt
-    python -m train.scheduled_sampling --resume checkpoints/scheduled_sampling.pt   # continue
+    python -m train.scheduled_sampling --iterations 400          # writes runs/scheduled_sampling/<time>/
+    python -m train.scheduled_sampling --trajectories random --name random-baseline
+    python -m train.scheduled_sampling --resume runs/scheduled_sampling/NAME/checkpoint.pt   # continue
+    python -m train.scheduled_sampling --iterations 400 --out checkpoints/scheduled_sampling.pt --overwrite
+
+Each run writes a new run folder (checkpoint and TensorBoard logs; see train/run_folder.py); an
+existing checkpoint is only written over with `--overwrite`.
 
 Reads top to bottom: config, seeding, build, loop (with checkpoints and TensorBoard), save, evaluate.
 """
@@ -13,7 +17,6 @@ import argparse
 import json
 import random
 import sys
-from pathlib import Path
 
 import numpy as np
 import torch
@@ -26,6 +29,8 @@ from agents.refine import format_report, refinement_report
 from agents.rollout import EnvBatch
 from agents.scheduled_sampling import ScheduledSamplingConfig, ScheduledSamplingTrainer
 from train.cli import add_dataclass_flags, build_dataclass
+from train.errors import user_errors
+from train.run_folder import add_run_flags, resolve_run
 from train.tasks import add_task_flags, load_task_option
 
 
@@ -38,11 +43,10 @@ def build_parser() -> argparse.ArgumentParser:
     add_dataclass_flags(parser, ScheduledSamplingConfig, "training")
     add_dataclass_flags(parser, ModelConfig, "model")
     add_task_flags(parser, default_split="train")
+    add_run_flags(parser, "scheduled_sampling")
     run = parser.add_argument_group("run")
-    run.add_argument("--out", default="checkpoints/scheduled_sampling.pt", help="checkpoint to write")
     run.add_argument("--resume", default=None, help="continue from this checkpoint (its configs win)")
     run.add_argument("--checkpoint-every", type=int, default=25, help="iterations between checkpoints")
-    run.add_argument("--logdir", default="runs/scheduled_sampling", help="TensorBoard log directory")
     run.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
     run.add_argument("--eval-tasks", type=int, default=128, help="val tasks for the final report (0: skip)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
@@ -56,29 +60,32 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
-    config, model_config = build_dataclass(ScheduledSamplingConfig, args), build_dataclass(ModelConfig, args)
     state = None
-    if args.resume:
-        _, state = load_checkpoint(args.resume, device)
-        config = ScheduledSamplingConfig(**{**state["train_config"], "iterations": args.iterations})
-        model_config = ModelConfig(**state["model_config"])
+    with user_errors():  # a bad option, checkpoint, task file or run folder: one `error:` line, exit 2
+        config, model_config = build_dataclass(ScheduledSamplingConfig, args), build_dataclass(ModelConfig, args)
+        if args.resume:
+            _, state = load_checkpoint(args.resume, device)
+            config = ScheduledSamplingConfig(**{**state["train_config"], "iterations": args.iterations})
+            model_config = ModelConfig(**state["model_config"])
+        tasks = load_task_option(args)
+        run = resolve_run(args)
+    print(f"run folder {run.dir} (checkpoint {run.checkpoint}; TensorBoard: tensorboard --logdir {run.logdir})")
 
     # Seeding: the model's initialisation here; every episode and draw is seeded per iteration.
     random.seed(config.seed)
     np.random.seed(config.seed)
     torch.manual_seed(config.seed)
 
-    tasks = load_task_option(args)
     model = RefineNet(model_config).to(device)
     envs = EnvBatch(tasks, config.batch_size, corruption=(config.corruption_low, config.corruption_high))
     trainer = ScheduledSamplingTrainer(model, envs, config, device)
     if state is not None:
         model.load_state_dict(state["model"])
         trainer.load_state_dict(state["trainer"])
-    writer = SummaryWriter(args.logdir)
+    writer = SummaryWriter(str(run.logdir))
 
     def save() -> None:
-        save_checkpoint(args.out, model, train_config=config.to_dict(), trainer=trainer.state_dict())
+        save_checkpoint(run.checkpoint, model, train_config=config.to_dict(), trainer=trainer.state_dict())
 
     progress = tqdm(total=config.iterations, initial=trainer.iteration, disable=args.no_progress, file=sys.stderr)
     while trainer.iteration < config.iterations:
@@ -91,7 +98,7 @@ def main(argv: list[str] | None = None) -> int:
             save()
     progress.close()
     save()
-    print(f"saved {args.out} after {trainer.iteration} iterations")
+    print(f"saved {run.checkpoint} after {trainer.iteration} iterations")
 
     if args.eval_tasks > 0:
         val_tasks = load_task_option(args, split="val")[: args.eval_tasks]
@@ -102,7 +109,7 @@ def main(argv: list[str] | None = None) -> int:
                 for key in ("token_accuracy", "pass_visible"):
                     tag = f"eval/{key}_c{level['corruption']}_r{stats['round']}"
                     writer.add_scalar(tag, stats[key], trainer.iteration)
-        Path(args.out).with_suffix(".eval.json").write_text(json.dumps(report, indent=1))
+        run.checkpoint.with_suffix(".eval.json").write_text(json.dumps(report, indent=1))
     writer.close()
     return 0
 

@@ -31,10 +31,12 @@ from .io import load_tasks, save_tasks
 from .task import Task, Test
 
 __all__ = [
-    "SPLITS", "corpus_key", "corpus_path", "default_cache_dir", "load_corpus", "split_of",
+    "DEFAULT_CORPUS_SIZE", "SPLITS", "corpus_key", "corpus_path", "default_cache_dir", "load_corpus", "split_of",
     "split_of_fingerprint",
 ]  # fmt: skip
 
+DEFAULT_CORPUS_SIZE = 20_000
+"""The corpus size of every entry point (environment, demo, command lines, examples) by default."""
 SPLITS = ("train", "val", "test")
 _SPLIT_BOUNDS = ((80, "train"), (90, "val"), (100, "test"))
 """A behaviour whose bucket (0..99) is below 80 is train, below 90 val, else test."""
@@ -65,7 +67,7 @@ def corpus_key(size: int, seed: int, config: GeneratorConfig) -> str:
 
 
 def corpus_path(
-    size: int = 20_000,
+    size: int = DEFAULT_CORPUS_SIZE,
     seed: int = 0,
     config: GeneratorConfig = GeneratorConfig(),  # noqa: B008 - frozen, so a shared default is safe
     cache_dir: str | None = None,
@@ -82,7 +84,7 @@ _LETTER = {"train": "r", "val": "v", "test": "t"}
 
 def load_corpus(
     split: str = "train",
-    size: int = 20_000,
+    size: int = DEFAULT_CORPUS_SIZE,
     seed: int = 0,
     config: GeneratorConfig = GeneratorConfig(),  # noqa: B008 - frozen, so a shared default is safe
     cache_dir: str | None = None,
@@ -242,7 +244,7 @@ def _main(argv: list[str] | None = None) -> None:  # pragma: no cover - a conven
     import argparse
 
     parser = argparse.ArgumentParser(description="Generate (or load) the built-in corpus and print its split sizes.")
-    parser.add_argument("--size", type=int, default=20_000)
+    parser.add_argument("--size", type=int, default=DEFAULT_CORPUS_SIZE)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--workers", type=int, default=None)
     args = parser.parse_args(argv)

@@ -21,6 +21,7 @@ class TaskFileError(ValueError):
         super().__init__(f"{where}: {reason}")
 
 
+_ONE_LINE_HINT = " (a task is one JSON object on one line; see docs/tasks.md)"
 _KEYS = {"name", "inputs", "program", "tests", "held_out_tests"}
 
 
@@ -101,7 +102,8 @@ def load_tasks(path: str | os.PathLike) -> list[Task]:
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as err:
-                raise TaskFileError(path, line_no, None, f"not valid JSON: {err.msg} at column {err.colno}") from None
+                reason = f"not valid JSON: {err.msg} at column {err.colno}"
+                raise TaskFileError(path, line_no, None, reason + _ONE_LINE_HINT) from None
             name = record.get("name") if isinstance(record, dict) else None
             try:
                 tasks.append(task_from_json(record))
