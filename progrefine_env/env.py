@@ -46,8 +46,11 @@ class ProgramRefineEnv(gym.Env):
     edits together give a well-typed program is always applied; with `invalid_edits="apply"` edits of
     the right arity are applied and the program is left to fail its tests. Grammar masks, in the
     layout MaskablePPO expects for the mode (`max_nodes * V` booleans, node-major): `env.action_masks()`,
-    `info["action_mask"]`, and the observation key `grammar_mask` (`[max_nodes, V]`);
-    `progrefine_env.wrappers.ActionMaskObservation` adds it as an `action_mask` key (RLlib).
+    `info["action_mask"]`, and the observation key `grammar_mask` (`[max_nodes, V]`).
+    `env.sample_mask()` gives them in the form `env.action_space.sample(mask=...)` takes (int8 `[N*V]`
+    in `edit` mode, a tuple of N int8 rows in `rewrite` mode).
+    `progrefine_env.wrappers.ActionMaskObservation` puts them in the observation under a key, layout
+    and nesting of your choice (RLlib, TorchRL, Tianshou; see its docstring).
     In a well-typed program (holes standing for any token of their arity) an edit inside the mask
     keeps the program well-typed. Only an ill-typed program, which a simultaneous `rewrite` round or
     `invalid_edits="apply"` can produce, has nodes that no token fits; their mask is then a
@@ -93,9 +96,20 @@ class ProgramRefineEnv(gym.Env):
 
     ## Info
 
-    `tests_passed`, `num_tests`, `error_kinds` (per visible test, None when passed), `program`
-    (text), `nodes_changed`, `invalid_edits`, `type_errors` (nodes in conflict), `action_mask`, and,
-    when the episode ends, `held_out_passed` / `num_held_out` (for evaluation only).
+    Every value has a fixed shape, so that batched collectors (Tianshou, TorchRL) can stack them:
+
+    | key | type | meaning |
+    | --- | --- | --- |
+    | tests_passed, num_tests | int | visible tests passed, and their number |
+    | error_kinds | int8 [T] | each visible test's outcome code, -1 past the last test (below) |
+    | program | str | the current program's text |
+    | nodes_changed, invalid_edits | int | nodes the step changed, and edits it refused |
+    | type_errors | int8 [N] | 1 at the nodes in type conflict (as `obs["type_conflict"]`) |
+    | action_mask | bool [N*V] | `env.action_masks()` |
+
+    and, only when the episode ends, `held_out_passed` / `num_held_out` (ints; for evaluation only).
+    Outcome codes are those of `obs["test_outcome"]`: 0 passed, 1 wrong value, 2 + k the k-th error
+    kind; `progrefine_env.env.OUTCOME_NAMES[code]` names them.
 
     ## Arguments
 
@@ -273,6 +287,18 @@ class ProgramRefineEnv(gym.Env):
             mask[len(self._program) :] = False
         return mask.reshape(-1)
 
+    def sample_mask(self) -> np.ndarray | tuple[np.ndarray, ...]:
+        """The grammar masks in the form `env.action_space.sample(mask=...)` takes.
+
+        `edit` mode (`Discrete`): an int8 array of `max_nodes * V`, `action_masks()` as 0/1.
+        `rewrite` mode (`MultiDiscrete`): a tuple of `max_nodes` int8 rows of V, one per node.
+        Gymnasium refuses a bool mask, and a flat one for `MultiDiscrete`; hence this form.
+        """
+        mask = self.action_masks().view(np.int8)  # bool and int8 share their bytes: no copy
+        if self.action_mode == "edit":
+            return mask
+        return tuple(mask.reshape(self.max_nodes, VOCAB_SIZE))
+
     # ----------------------------------------------------------------------------- expert
 
     @property
@@ -382,17 +408,29 @@ class ProgramRefineEnv(gym.Env):
         info = {
             "tests_passed": feedback.num_passed,
             "num_tests": len(task.tests),
-            "error_kinds": [_outcome_name(code) for code in feedback.outcomes.tolist()],
+            "error_kinds": self._error_kinds(),
             "program": unparse(self._program),
             "nodes_changed": len(self._last_changed),
             "invalid_edits": self._last_invalid,
-            "type_errors": list(feedback.conflicts),
+            "type_errors": self._type_errors(),
             "action_mask": self.action_masks(),
         }
         if done:
             held_out = passes(self._program, task.input_types, task.held_out_tests)
             info["held_out_passed"], info["num_held_out"] = sum(held_out), len(held_out)
         return info
+
+    def _error_kinds(self) -> np.ndarray:
+        """int8 [max_tests]: each visible test's outcome code, -1 past the last test."""
+        codes = np.full(self.max_tests, NO_TEST, dtype=np.int8)
+        codes[: len(self._task.tests)] = self._feedback.outcomes
+        return codes
+
+    def _type_errors(self) -> np.ndarray:
+        """int8 [max_nodes]: 1 at the nodes whose token lies outside their grammar mask."""
+        flags = np.zeros(self.max_nodes, dtype=np.int8)
+        flags[self._feedback.conflicts] = 1
+        return flags
 
     # ----------------------------------------------------------------------------- render
 
@@ -462,8 +500,15 @@ def _observation_spaces(n: int, v: int, e: int, t: int) -> dict[str, spaces.Spac
     }
 
 
+OUTCOME_NAMES = ("passed", "wrong", *ERROR_KINDS)
+"""Name of each test outcome code (`obs["test_outcome"]`, `info["error_kinds"]`): 0 passed, 1 ran
+but gave a wrong value, 2 + k the k-th of `progrefine_env.lang.ERROR_KINDS`."""
+NO_TEST = -1
+"""`info["error_kinds"]` past the task's last visible test."""
+
+
 def _outcome_name(code: int) -> str | None:
-    return None if code == 0 else "wrong" if code == 1 else ERROR_KINDS[code - 2]
+    return None if code == 0 else OUTCOME_NAMES[code]
 
 
 class UnsupportedRenderMode(ValueError, TypeError):

@@ -5,7 +5,7 @@
     from progrefine_env.wrappers import ActionMaskObservation, GraphObservation
 
     env = GraphObservation(gym.make("ProgramRefine-v0"))        # a gymnasium.spaces.Graph
-    env = ActionMaskObservation(gym.make("ProgramRefine-v0"))   # adds obs["action_mask"] (RLlib)
+    env = ActionMaskObservation(gym.make("ProgramRefine-v0"))   # adds obs["action_mask"]
 
 Both are `gymnasium.ObservationWrapper`s that record their constructor arguments, so an env made
 through `gym.make` keeps a spec that `env.spec.make()` can rebuild. Neither changes the action space,
@@ -76,6 +76,8 @@ class GraphObservation(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
       and Stable-Baselines3's own `check_env` stops at it: use the padded Dict observation there.
     * Gymnasium's vector environments batch a `Graph` as a tuple of `GraphInstance`s; the async one
       needs `shared_memory=False` (`gym.make_vec(..., vector_kwargs={"shared_memory": False})`).
+    * Needs gymnasium>=1.4 (earlier `Graph`s take only a `Box` or `Discrete` node space; RLlib's
+      constraints hold gymnasium at 1.2.2): a RuntimeError says so.
     """
 
     def __init__(self, env: gym.Env) -> None:
@@ -105,9 +107,15 @@ class GraphObservation(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
             box = padded[key]
             shape = box.shape[1:] if key in _VECTOR_NODE_KEYS else box.shape
             node_spaces[key] = spaces.Box(float(box.low.min()), float(box.high.max()), shape, box.dtype)
-        self.observation_space = spaces.Graph(
-            node_space=spaces.Dict(node_spaces), edge_space=spaces.Discrete(len(EDGE_TYPES))
-        )
+        try:
+            self.observation_space = spaces.Graph(
+                node_space=spaces.Dict(node_spaces), edge_space=spaces.Discrete(len(EDGE_TYPES))
+            )
+        except AssertionError as error:  # gymnasium < 1.4 asserts that node_space is a Box or Discrete
+            raise RuntimeError(
+                f"GraphObservation needs gymnasium>=1.4 (a Graph with Dict node features); this is "
+                f"gymnasium {gym.__version__}. The padded Dict observation works on either."
+            ) from error
 
     def observation(self, observation: dict[str, np.ndarray]) -> GraphInstance:
         n = int(observation["node_mask"].sum())
@@ -126,51 +134,124 @@ class GraphObservation(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
 
 
 class ActionMaskObservation(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
-    """Adds the grammar mask in the layout of the action space as an observation key.
+    """Adds the grammar mask as an observation key, in the key, layout and nesting a library reads.
 
-    `obs["action_mask"]` is an int8 array of `max_nodes * V` (node-major, `node * V + token`), 1
-    where the action is allowed: exactly `env.action_masks()`. For `action_mode="edit"`
-    (`Discrete(max_nodes * V)`) it masks the one categorical; for `rewrite`
-    (`MultiDiscrete([V] * max_nodes)`) it is the per-node masks concatenated, as sb3-contrib's
-    MaskablePPO takes them (reshape to `[max_nodes, V]` for one mask per node). This is the
-    convention of RLlib's action-masking example module, which reads `action_mask` from a Dict
-    observation.
+    One line per library (`env` made with `gym.make("ProgramRefine-v0", ...)`):
+
+    * RLlib's action-masking module:
+      `ActionMaskObservation(env, observations_key="observations", flatten=True)`
+    * TorchRL's `ActionMask` transform: `ActionMaskObservation(env, layout="auto", dtype="bool")`
+    * Tianshou's masked policies (`obs.mask`, `obs.obs`):
+      `ActionMaskObservation(env, key="mask", observations_key="obs", layout="auto", dtype="bool")`
+
+    The mask is `env.action_masks()` (1 where the action is allowed), laid out as `layout` says:
+
+    * `"flat"` (default): `max_nodes * V` values, node-major (`node * V + token`). For `edit` mode
+      (`Discrete(max_nodes * V)`) the mask of the one categorical; for `rewrite`
+      (`MultiDiscrete([V] * max_nodes)`) the per-node masks concatenated, as sb3-contrib's
+      MaskablePPO and RLlib's action-masking example module (logits concatenated) take them.
+    * `"per_node"`: `[max_nodes, V]`, one row per node (in `edit` mode padded nodes' rows are 0).
+    * `"auto"`: per node for `rewrite` mode, flat for `edit` mode: the shape of the action space's
+      one-hot encoding (TorchRL's action spec `[max_nodes, V]` or `[max_nodes * V]`), so that a
+      masked argmax over the last axis is a valid action in both modes (Tianshou's policies).
 
     Args:
         env: a ProgramRefine-v0 environment (possibly wrapped) with a Dict observation.
-        observations_key: None (default) adds `action_mask` beside the other keys. A name (RLlib's
-            `ActionMaskingRLModule` uses `"observations"`) nests the original observation under
-            that key instead: `{"action_mask": ..., "observations": {...}}`.
+        observations_key: None (default) adds the mask beside the other keys. A name (RLlib's
+            module reads `"observations"`, Tianshou `"obs"`) nests the rest of the observation under
+            that key instead: `{key: mask, observations_key: ...}`.
+        key: the mask's key (default `"action_mask"`).
+        layout: `"flat"`, `"per_node"` or `"auto"` (above).
+        flatten: with `observations_key`, the rest of the observation becomes one float32 vector
+            (every key, in the Dict space's sorted order, raveled: `gymnasium.spaces.flatten`'s
+            order), for libraries whose default networks take only a flat `Box` (RLlib).
+        dtype: the mask's dtype, `"int8"` (default) or `"bool"` (Tianshou inverts it with `~`,
+            which needs booleans). A string, so that the env's spec stays JSON-serialisable.
     """
 
-    def __init__(self, env: gym.Env, observations_key: str | None = None) -> None:
-        gym.utils.RecordConstructorArgs.__init__(self, observations_key=observations_key)
+    def __init__(
+        self,
+        env: gym.Env,
+        observations_key: str | None = None,
+        key: str = "action_mask",
+        layout: str = "flat",
+        flatten: bool = False,
+        dtype: str = "int8",
+    ) -> None:
+        gym.utils.RecordConstructorArgs.__init__(
+            self, observations_key=observations_key, key=key, layout=layout, flatten=flatten, dtype=dtype
+        )
         gym.ObservationWrapper.__init__(self, env)
-        if not isinstance(env.observation_space, spaces.Dict):
-            raise TypeError(f"ActionMaskObservation needs a Dict observation space, got {env.observation_space}")
-        if "action_mask" in env.observation_space.spaces:
-            raise ValueError("the observation already has an 'action_mask' key")
-        if observations_key == "action_mask":
-            raise ValueError("observations_key must differ from 'action_mask'")
-        self.observations_key = observations_key
-        size = self._action_masks_size(env)
-        mask_space = spaces.Box(0, 1, shape=(size,), dtype=np.int8)
+        inner = env.observation_space
+        _check_mask_options(inner, observations_key, key, layout, flatten, dtype)
+        self.observations_key, self.key, self.flatten = observations_key, key, flatten
+        self.mask_dtype = np.dtype(dtype)
+        self.mask_shape = _mask_shape(env, layout)
+        mask_space = spaces.Box(0, 1, shape=self.mask_shape, dtype=self.mask_dtype)
         if observations_key is None:
-            self.observation_space = spaces.Dict({**env.observation_space.spaces, "action_mask": mask_space})
-        else:
-            self.observation_space = spaces.Dict({"action_mask": mask_space, observations_key: env.observation_space})
-
-    @staticmethod
-    def _action_masks_size(env: gym.Env) -> int:
-        space = env.action_space
-        if isinstance(space, spaces.Discrete):
-            return int(space.n)
-        if isinstance(space, spaces.MultiDiscrete):
-            return int(space.nvec.sum())
-        raise TypeError(f"ActionMaskObservation needs a Discrete or MultiDiscrete action space, got {space}")
+            self.observation_space = spaces.Dict({**inner.spaces, key: mask_space})
+            return
+        if flatten:
+            self._flat_keys = list(inner.spaces)  # Dict keeps its keys sorted
+            self._flat_sizes = [int(np.prod(inner[k].shape)) for k in self._flat_keys]
+            inner = spaces.Box(
+                low=np.concatenate([inner[k].low.ravel() for k in self._flat_keys]).astype(np.float32),
+                high=np.concatenate([inner[k].high.ravel() for k in self._flat_keys]).astype(np.float32),
+                dtype=np.float32,
+            )
+        self.observation_space = spaces.Dict({key: mask_space, observations_key: inner})
 
     def observation(self, observation: dict[str, Any]) -> dict[str, Any]:
-        mask = np.asarray(self.env.get_wrapper_attr("action_masks")(), dtype=np.int8)
+        mask = self.env.get_wrapper_attr("action_masks")().reshape(self.mask_shape)
+        mask = mask.astype(self.mask_dtype, copy=False)
         if self.observations_key is None:
-            return {**observation, "action_mask": mask}
-        return {"action_mask": mask, self.observations_key: observation}
+            return {**observation, self.key: mask}
+        if self.flatten:
+            observation = self._flattened(observation)
+        return {self.key: mask, self.observations_key: observation}
+
+    def _flattened(self, observation: dict[str, np.ndarray]) -> np.ndarray:
+        """One float32 vector: a loop over the ~20 keys, never over nodes."""
+        flat = np.empty(sum(self._flat_sizes), dtype=np.float32)
+        start = 0
+        for k, size in zip(self._flat_keys, self._flat_sizes):
+            flat[start : start + size] = observation[k].ravel()
+            start += size
+        return flat
+
+
+_LAYOUTS = ("flat", "per_node", "auto")
+
+
+def _check_mask_options(inner: spaces.Space, observations_key, key, layout, flatten, dtype) -> None:
+    """One clear error for each ActionMaskObservation argument that cannot work."""
+    if not isinstance(inner, spaces.Dict):
+        raise TypeError(f"ActionMaskObservation needs a Dict observation space, got {inner}")
+    if observations_key is None and key in inner.spaces:
+        raise ValueError(f"the observation already has a {key!r} key")
+    if observations_key == key:
+        raise ValueError(f"observations_key and key must differ, both are {key!r}")
+    if layout not in _LAYOUTS:
+        raise ValueError(f"layout={layout!r} is not one of {list(_LAYOUTS)}")
+    if flatten and observations_key is None:
+        raise ValueError("flatten=True needs observations_key (the name of the flat vector)")
+    if flatten and not all(isinstance(s, spaces.Box) for s in inner.spaces.values()):
+        raise TypeError("flatten=True needs an observation Dict of Boxes (ProgramRefine-v0's own)")
+    if dtype not in ("int8", "bool", np.int8, bool, np.bool_):
+        raise ValueError(f"dtype must be 'int8' or 'bool', got {dtype!r}")
+
+
+def _mask_shape(env: gym.Env, layout: str) -> tuple[int, ...]:
+    space = env.action_space
+    if isinstance(space, spaces.Discrete):
+        size = int(space.n)
+        per_node = layout == "per_node"
+    elif isinstance(space, spaces.MultiDiscrete):
+        size = int(space.nvec.sum())
+        per_node = layout in ("per_node", "auto")
+    else:
+        raise TypeError(f"ActionMaskObservation needs a Discrete or MultiDiscrete action space, got {space}")
+    if not per_node:
+        return (size,)
+    nodes = int(env.get_wrapper_attr("max_nodes"))
+    return (nodes, size // nodes)

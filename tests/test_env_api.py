@@ -11,6 +11,7 @@ import pytest
 from env_tasks import MAX_NODES, TASKS, assert_same, make, make_env, masked_action, rewrite_action
 from gymnasium.utils.env_checker import check_env
 
+from progrefine_env.env import NO_TEST, OUTCOME_NAMES
 from progrefine_env.feedback import summarize
 from progrefine_env.lang import MASK, PAD, TOKEN_ID, VOCAB_SIZE, parse
 from progrefine_env.tasks.io import task_from_json
@@ -230,8 +231,9 @@ def test_invalid_edits_are_applied_with_apply():
     _, reward, terminated, _, info = env.step(0 * V + TOKEN_ID["filter"])
     assert info["invalid_edits"] == 0 and info["nodes_changed"] == 1
     assert info["program"] == "(filter (lam (* a 3)) x)"
-    assert 0 in info["type_errors"]
-    assert info["error_kinds"] == ["type", "type"] and reward == -0.5 and not terminated
+    assert info["type_errors"][0] == 1
+    kinds = [OUTCOME_NAMES[code] for code in info["error_kinds"][: info["num_tests"]]]
+    assert kinds == ["type", "type"] and reward == -0.5 and not terminated
     # The wrong arity and <mask> are never applied, even with "apply".
     before = info["program"]
     _, _, _, _, info = env.step(0 * V + TOKEN_ID["3"])
@@ -265,6 +267,45 @@ def test_info_keys_and_held_out_results_at_episode_end():
     assert not truncated and "held_out_passed" not in info
     _, _, terminated, truncated, info = env.step(wrong)
     assert truncated and not terminated and info["held_out_passed"] == 0 and info["num_held_out"] == 1
+
+
+@pytest.mark.parametrize("action_mode", MODES)
+def test_info_values_have_fixed_shapes_for_batched_collectors(action_mode):
+    # Tianshou and TorchRL stack each info key across steps and environments: a value whose shape
+    # changes (a list of the conflicting nodes, say) breaks them.
+    env = make_env(action_mode=action_mode, corruption_mode="noise", corruption=(0.1, 1.0), max_steps=3)
+    rng = np.random.default_rng(0)
+    obs, info = env.reset(seed=0)
+    layout = {key: np.asarray(value).shape for key, value in info.items()}
+    assert layout["error_kinds"] == (env.max_tests,) and layout["type_errors"] == (MAX_NODES,)
+    for _ in range(80):
+        assert info["type_errors"].dtype == np.int8 and np.array_equal(info["type_errors"], obs["type_conflict"])
+        codes, t = info["error_kinds"], info["num_tests"]
+        assert codes.dtype == np.int8 and (codes[t:] == NO_TEST).all()
+        assert np.array_equal(codes[:t], obs["test_outcome"][:t]) and (codes[:t] == 0).sum() == info["tests_passed"]
+        obs, _, terminated, truncated, info = env.step(masked_action(info["action_mask"], action_mode, MAX_NODES, rng))
+        ended = {key: np.asarray(value).shape for key, value in info.items() if "held_out" not in key}
+        assert ended == layout
+        if terminated or truncated:
+            obs, info = env.reset()
+
+
+@pytest.mark.parametrize("action_mode", MODES)
+@pytest.mark.parametrize("corruption_mode", ["mask", "noise"])
+def test_sample_mask_is_what_the_action_space_samples_with(action_mode, corruption_mode):
+    env = make(action_mode=action_mode, corruption_mode=corruption_mode, corruption=(0.1, 1.0))
+    env.action_space.seed(0)
+    env.reset(seed=0)
+    for _ in range(60):
+        mask = env.unwrapped.action_masks().reshape(MAX_NODES, V)
+        action = env.action_space.sample(mask=env.unwrapped.sample_mask())  # as given: no conversion
+        if action_mode == "edit":
+            assert mask.reshape(-1)[action]
+        else:
+            assert mask[np.arange(MAX_NODES), action].all()  # every node's token, padded slots included
+        _, _, terminated, truncated, _ = env.step(action)
+        if terminated or truncated:
+            env.reset()
 
 
 @pytest.mark.parametrize("action_mode", MODES)

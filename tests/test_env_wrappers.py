@@ -19,6 +19,20 @@ MODES = ("rewrite", "edit")
 V = VOCAB_SIZE
 
 
+def graph_takes_dict_nodes() -> bool:
+    """gymnasium >= 1.4 (what constraints.txt pins); 1.2.2 (constraints-rllib.txt) does not."""
+    try:
+        Graph(node_space=gym.spaces.Dict({"a": gym.spaces.Discrete(2)}), edge_space=None)
+    except AssertionError:
+        return False
+    return True
+
+
+needs_dict_graph = pytest.mark.skipif(
+    not graph_takes_dict_nodes(), reason=f"gymnasium {gym.__version__}: Graph takes no Dict node space (needs 1.4)"
+)
+
+
 def checker_warnings(caught) -> list[str]:
     return [str(w.message) for w in caught if "different from the unwrapped version" not in str(w.message)]
 
@@ -26,6 +40,7 @@ def checker_warnings(caught) -> list[str]:
 # ----------------------------------------------------------------------------- Graph
 
 
+@needs_dict_graph
 @pytest.mark.parametrize("action_mode", MODES)
 def test_graph_wrapper_passes_check_env(action_mode, capsys):
     env = GraphObservation(make(action_mode=action_mode))
@@ -37,6 +52,7 @@ def test_graph_wrapper_passes_check_env(action_mode, capsys):
     assert env.spec.additional_wrappers[-1].name == "GraphObservation"
 
 
+@needs_dict_graph
 def test_graph_wrapper_passes_check_env_on_a_one_node_program():
     env = GraphObservation(make_env([TASKS[-1]]))  # "x": one node, no edges
     with warnings.catch_warnings(record=True) as caught:
@@ -47,6 +63,7 @@ def test_graph_wrapper_passes_check_env_on_a_one_node_program():
     assert obs.nodes["tokens"].shape == (1,) and obs.edges.shape == (0,) and obs.edge_links.shape == (0, 2)
 
 
+@needs_dict_graph
 @pytest.mark.parametrize("action_mode", MODES)
 def test_graph_holds_the_same_state_as_the_padded_observation(action_mode):
     padded_env = make_env(action_mode=action_mode, corruption=(0.2, 1.0))
@@ -79,11 +96,18 @@ def test_graph_holds_the_same_state_as_the_padded_observation(action_mode):
     assert graph in graph_env.observation_space
 
 
+@pytest.mark.skipif(graph_takes_dict_nodes(), reason="gymnasium >= 1.4 has Graphs with Dict node spaces")
+def test_graph_wrapper_says_which_gymnasium_it_needs():
+    with pytest.raises(RuntimeError, match="gymnasium>=1.4"):
+        GraphObservation(make())
+
+
 def test_graph_wrapper_refuses_other_observations():
     with pytest.raises(TypeError):
         GraphObservation(gym.make("CartPole-v1"))
 
 
+@needs_dict_graph
 @pytest.mark.parametrize("mode", ["sync", "async"])
 def test_graph_wrapper_in_vector_envs(mode):
     kwargs = {"shared_memory": False} if mode == "async" else {}
@@ -104,10 +128,21 @@ def test_graph_wrapper_in_vector_envs(mode):
 # ----------------------------------------------------------------------------- action_mask key
 
 
+LIBRARY_OPTIONS = {
+    "default": {},
+    "nested": {"observations_key": "observations"},
+    "rllib": {"observations_key": "observations", "flatten": True},
+    "torchrl": {"layout": "auto", "dtype": "bool"},
+    "tianshou": {"key": "mask", "observations_key": "obs", "layout": "auto", "dtype": "bool"},
+    "per_node": {"layout": "per_node"},
+}
+"""The wrapper's docstring's one line per library, and the other layouts."""
+
+
 @pytest.mark.parametrize("action_mode", MODES)
-@pytest.mark.parametrize("observations_key", [None, "observations"])
-def test_action_mask_wrapper_passes_check_env(action_mode, observations_key):
-    env = ActionMaskObservation(make(action_mode=action_mode), observations_key=observations_key)
+@pytest.mark.parametrize("options", LIBRARY_OPTIONS.values(), ids=LIBRARY_OPTIONS.keys())
+def test_action_mask_wrapper_passes_check_env(action_mode, options):
+    env = ActionMaskObservation(make(action_mode=action_mode), **options)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         check_env(env, skip_render_check=True)
@@ -151,11 +186,59 @@ def test_action_mask_nested_layout_of_rllib():
     assert obs in env.observation_space
 
 
+@pytest.mark.parametrize("action_mode", MODES)
+@pytest.mark.parametrize("options", LIBRARY_OPTIONS.values(), ids=LIBRARY_OPTIONS.keys())
+def test_action_mask_in_every_layout_is_the_action_masks(action_mode, options):
+    env = ActionMaskObservation(make(action_mode=action_mode, corruption=(0.2, 1.0)), **options)
+    key, layout = options.get("key", "action_mask"), options.get("layout", "flat")
+    per_node = layout == "per_node" or (layout == "auto" and action_mode == "rewrite")
+    shape = (MAX_NODES, V) if per_node else (MAX_NODES * V,)
+    dtype = np.dtype(options.get("dtype", "int8"))
+    assert env.observation_space[key].shape == shape and env.observation_space[key].dtype == dtype
+    rng = np.random.default_rng(0)
+    obs, _ = env.reset(seed=0)
+    for _ in range(20):
+        assert obs in env.observation_space
+        mask = obs[key]
+        assert mask.shape == shape and mask.dtype == dtype
+        assert np.array_equal(mask.reshape(-1).astype(bool), env.get_wrapper_attr("action_masks")())
+        if per_node == (action_mode == "rewrite"):  # "auto": a masked argmax over the last axis is an action
+            action = np.where(mask.astype(bool), rng.random(shape), -1.0).argmax(-1)
+            assert env.action_space.contains(action if per_node else int(action))
+        obs, _, terminated, truncated, _ = env.step(masked_action(mask.reshape(-1), action_mode, MAX_NODES, rng))
+        if terminated or truncated:
+            obs, _ = env.reset()
+
+
+def test_flattened_observation_is_gymnasiums_flatten_as_float32():
+    plain = ActionMaskObservation(make(), observations_key="observations")
+    flat = ActionMaskObservation(make(), observations_key="observations", flatten=True)
+    inner = plain.observation_space["observations"]
+    space = flat.observation_space["observations"]
+    assert space.dtype == np.float32 and space.shape == (gym.spaces.flatdim(inner),)
+    a, _ = plain.reset(seed=3)
+    b, _ = flat.reset(seed=3)
+    for _ in range(3):
+        expected = gym.spaces.flatten(inner, a["observations"]).astype(np.float32)
+        assert b["observations"].dtype == np.float32 and np.array_equal(b["observations"], expected)
+        assert b in flat.observation_space
+        action = flat.action_space.sample(mask=flat.unwrapped.sample_mask())
+        a, b = plain.step(action)[0], flat.step(action)[0]
+
+
 def test_action_mask_wrapper_refuses_bad_arguments():
     with pytest.raises(ValueError):
         ActionMaskObservation(ActionMaskObservation(make()))
     with pytest.raises(ValueError):
         ActionMaskObservation(make(), observations_key="action_mask")
+    with pytest.raises(ValueError, match="layout"):
+        ActionMaskObservation(make(), layout="rows")
+    with pytest.raises(ValueError, match="observations_key"):
+        ActionMaskObservation(make(), flatten=True)
+    with pytest.raises(ValueError, match="dtype"):
+        ActionMaskObservation(make(), dtype="float32")
+    with pytest.raises(ValueError, match="'tokens'"):
+        ActionMaskObservation(make(), key="tokens")
     with pytest.raises(TypeError):
         ActionMaskObservation(gym.make("CartPole-v1"))
 
