@@ -1,14 +1,16 @@
 """Property tests of the language on generated programs (hypothesis).
 
 Programs are generated from hand-written, well-typed seed programs that together use every token,
-by random same-arity token substitutions. Two oracles written here from LANGUAGE.md alone, a type
-checker for complete programs and an interpreter that counts steps, are compared with the
-implementation; grammar masks are compared with `check().well_typed` of every one-token edit.
+by random same-arity token substitutions. Two oracles written from LANGUAGE.md alone, a type
+checker for complete programs (lang_reference.py) and an interpreter that counts steps (here), are
+compared with the implementation; grammar masks are compared with `check().well_typed` of every
+one-token edit. test_lang_masks.py checks masks with holes against a brute-force oracle.
 """
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from lang_reference import CONSTANTS, INPUTS, ref_program_type, tree
 
 from progrefine_env.lang import (
     MASK,
@@ -47,73 +49,6 @@ SEEDS = [
     ("(map (lam (if (< a x) (/ x (- a 1)) (index a z))) (range x))", {"x": "int", "z": "list"}),
 ]
 SEED_PROGRAMS = [(parse(text), types) for text, types in SEEDS]
-INPUTS = ("x", "y", "z")
-
-
-# --- a reference type checker for complete programs (LANGUAGE.md, "Types") ---------------------
-
-FIXED = {
-    **{op: (("int", "int"), "int") for op in ("+", "-", "*", "/", "%", "min", "max")},
-    **{op: (("int", "int"), "bool") for op in ("<", ">", "=")},
-    "and": (("bool", "bool"), "bool"), "or": (("bool", "bool"), "bool"), "not": (("bool",), "bool"),
-    "map": (("fn1", "list"), "list"), "filter": (("pred", "list"), "list"),
-    "count": (("pred", "list"), "int"), "scanl1": (("fn2", "list"), "list"),
-    "fold": (("fn2", "int", "list"), "int"), "zipwith": (("fn2", "list", "list"), "list"),
-    **{op: (("list",), "int") for op in ("len", "sum", "head", "last", "maximum", "minimum")},
-    "reverse": (("list",), "list"), "sort": (("list",), "list"),
-    "take": (("int", "list"), "list"), "drop": (("int", "list"), "list"),
-    "index": (("int", "list"), "int"), "cons": (("int", "list"), "list"),
-    "concat": (("list", "list"), "list"), "range": (("int",), "list"),
-}  # fmt: skip
-CONSTANTS = {str(c): c for c in range(-1, 11)}
-VALUE_TYPES = ("int", "bool", "list")
-
-
-def tree(program):
-    """(name, children) of a complete program, built from its pre-order tokens."""
-    names = [VOCAB[t] for t in program.tokens]
-    pos = 0
-
-    def build():
-        nonlocal pos
-        node, arity = names[pos], program.arities[pos]
-        pos += 1
-        return (node, [build() for _ in range(arity)])
-
-    root = build()
-    assert pos == len(names)
-    return root
-
-
-def ref_type(node, types, a=False, b=False):
-    """The type of a subtree with `a`/`b` bound or not; None when ill-typed."""
-    name, kids = node
-    if name in CONSTANTS:
-        return "int"
-    if name == "nil":
-        return "list"
-    if name in INPUTS:
-        return types.get(name)
-    if name == "a":
-        return "int" if a else None
-    if name == "b":
-        return "int" if b else None
-    if name == "lam":
-        body = ref_type(kids[0], types, True, b)
-        return {"int": "fn1", "bool": "pred"}.get(body)
-    if name == "lam2":
-        return "fn2" if ref_type(kids[0], types, True, True) == "int" else None
-    kid_types = [ref_type(k, types, a, b) for k in kids]
-    if name == "if":
-        cond, then, other = kid_types
-        return then if cond == "bool" and then == other and then in VALUE_TYPES else None
-    params, result = FIXED[name]
-    return result if list(params) == kid_types else None
-
-
-def ref_program_type(program, types):
-    t = ref_type(tree(program), types)
-    return t if t in VALUE_TYPES else None
 
 
 # --- a reference interpreter (LANGUAGE.md, "Semantics") ----------------------------------------

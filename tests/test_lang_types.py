@@ -309,3 +309,21 @@ def test_conflicts_name_the_nodes_outside_their_masks():
     # only node 2: `and`/`or` at node 0 would need a bool atom, and none exists; holes never conflict
     program = parse("(+ <mask> (< 1 2))")
     assert check(program, {}).conflicts(program.tokens) == [2]
+
+
+def test_the_checkers_caches_stay_within_their_bound(monkeypatch):
+    """Issue 13: the mask cache grew without bound (49,147 entries after 400,000 random checks)."""
+    from progrefine_env.lang import types as types_module
+
+    monkeypatch.setattr(types_module, "CACHE_LIMIT", 40)
+    rng = np.random.default_rng(0)
+    program = parse("(fold (lam2 (+ a (count (lam (> a b)) x))) 0 (map (lam (* a y)) x))")
+    seen_over = set()
+    for _ in range(400):
+        node = int(rng.integers(len(program)))
+        choices = (*TOKENS_BY_ARITY[program.arities[node]], MASK)
+        program = program.replace({node: int(rng.choice(choices))})
+        info = check(program, {"x": "list", "y": rng.choice(["int", "list"])})
+        assert len(info.masks) == len(program)
+        seen_over |= {name for name, size in types_module.cache_sizes().items() if size > 40}
+    assert not seen_over

@@ -1,20 +1,25 @@
 """Type checking with holes, and every node's grammar mask (LANGUAGE.md, "Types").
 
-Types are bit sets so that a `<mask>` node, whose token is unknown, can have several types: the
-union of those of the tokens of its arity that could stand there.
-`syn[i]` is the set of types the subtree at node `i` can have (one bit for a complete, well-typed
-subtree, 0 for an ill-typed one), and `expected[i]` the set of types the rest of the program
-accepts at `i`. Both are exact on trees (arc consistency on an acyclic constraint graph), so the
-grammar mask of node `i` is every token `t` of the node's arity with
-`out(t, children) & expected[i] != 0`, where the children's types are re-derived under the
-variables that `t` itself would bind (`lam` binds `a`, `lam2` binds `a` and `b`).
+Types are bit sets so that a `<mask>` node, whose token is unknown, can have several types.
+Which parameters a subtree may use depends on the lambdas above it, and a masked node of arity 1
+above it may be `lam` (binds `a`), `lam2` (binds both) or neither. So every type set is kept per
+*binding context*: 0 (nothing bound), 1 (`a` bound), 2 (`a` and `b` bound). There are no others:
+only `lam2` binds `b`, and it binds `a` too. A *packed* set holds six type bits per context.
+
+`up[i]` is, per context, the set of types the subtree at node `i` can have for some filling of
+its holes; `down[i]`, per context, the set of types the rest of the program accepts at `i` (with
+`i` in that context) for some filling of the holes outside the subtree. Once the context is fixed,
+the holes of disjoint subtrees are filled independently, so both are exact, and token `t` is in
+node `i`'s grammar mask exactly when, in some context, `t`'s type over its children (in the
+context `t` gives them) meets `down[i]`: some filling of the other holes then makes the program
+well-typed. Each step of the three passes is looked up in a bounded cache (the same few
+combinations recur across programs), so checking costs a few dict lookups per node.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
 
 import numpy as np
 
@@ -43,6 +48,10 @@ VALUE = INT | BOOL | LIST
 TYPE_NAMES = {INT: "int", BOOL: "bool", LIST: "list", FN1: "fn1", PRED: "pred", FN2: "fn2"}
 TYPE_BITS = {name: bit for bit, name in TYPE_NAMES.items()}
 NUM_TYPES = len(TYPE_NAMES)
+
+CONTEXTS = 3
+"""Binding contexts: 0 nothing bound, 1 `a` bound, 2 `a` and `b` bound."""
+_WIDTH = NUM_TYPES  # bits per context in a packed set
 
 
 def _signatures() -> dict[int, tuple[tuple[int, ...], int]]:
@@ -88,7 +97,8 @@ def input_signature(input_types: Mapping[str, str]) -> tuple[int, int, int]:
 
 
 def out_type(tok: int, children: tuple[int, ...], sig: tuple[int, int, int]) -> int:
-    """Type set of token `tok` applied to children of the given type sets (variables count as bound)."""
+    """Type set of the real token `tok` over children of the given type sets (parameters count
+    as bound)."""
     if any(c == 0 for c in children):
         return 0
     fixed = SIGNATURES.get(tok)
@@ -101,16 +111,14 @@ def out_type(tok: int, children: tuple[int, ...], sig: tuple[int, int, int]) -> 
         return (FN1 if children[0] & INT else 0) | (PRED if children[0] & BOOL else 0)
     if tok == LAM2:
         return FN2 if children[0] & INT else 0
-    if tok == MASK:
-        return _hole_type(children, sig)
     if tok in (PARAM_A, PARAM_B):
         return INT
     return sig[INPUT_IDS.index(tok)]
 
 
 def accepted_child(tok: int, slot: int, children: tuple[int, ...], expected: int) -> int:
-    """Types that child `slot` of `tok` may have so that `tok`'s type meets `expected`,
-    the other children keeping their type sets."""
+    """Types that child `slot` of the real token `tok` may have so that `tok`'s type meets
+    `expected`, the other children keeping their type sets."""
     others_ok = all(c for k, c in enumerate(children) if k != slot)
     if not others_ok or not expected:
         return 0
@@ -127,28 +135,106 @@ def accepted_child(tok: int, slot: int, children: tuple[int, ...], expected: int
         return VALUE & other & expected if children[0] & BOOL else 0
     if tok == LAM:
         return (INT if expected & FN1 else 0) | (BOOL if expected & PRED else 0)
-    if tok == LAM2:
-        return INT if expected & FN2 else 0
-    return _hole_accepts(slot, children, expected)
+    return INT if tok == LAM2 and expected & FN2 else 0
 
 
-# A hole stands for an unknown token *of its arity*: its type is the union over those tokens, so
-# a hole under a masked 3-ary node is never offered `len` (no 3-ary token takes an int first).
-# Without this, a hole that no token can fill was reachable by masked edits (issue 3's review).
-@lru_cache(maxsize=65536)
-def _hole_type(children: tuple[int, ...], sig: tuple[int, int, int]) -> int:
-    union = 0
-    for tok in TOKENS_BY_ARITY.get(len(children), ()):
-        union |= out_type(tok, children, sig)
-    return union
+# --- binding contexts ------------------------------------------------------------------------------
 
 
-@lru_cache(maxsize=65536)
-def _hole_accepts(slot: int, children: tuple[int, ...], expected: int) -> int:
-    union = 0
-    for tok in TOKENS_BY_ARITY.get(len(children), ()):
-        union |= accepted_child(tok, slot, children, expected)
-    return union
+def _at(packed: int, context: int) -> int:
+    """The type set a packed set holds for one context."""
+    return (packed >> (_WIDTH * context)) & ANY
+
+
+def _inner(tok: int, context: int) -> int:
+    """The context a real token gives its children."""
+    if tok == LAM:
+        return max(context, 1)
+    return 2 if tok == LAM2 else context
+
+
+def _candidates(tok: int, arity: int) -> tuple[int, ...]:
+    """The real tokens a node may hold: its own, or for a hole every token of its arity."""
+    return TOKENS_BY_ARITY.get(arity, ()) if tok == MASK else (tok,)
+
+
+def _type_in(tok: int, kids: tuple[int, ...], context: int, sig: tuple[int, int, int]) -> int:
+    """Type set of the real token `tok` in `context` over its children's packed sets."""
+    if tok == PARAM_A:
+        return INT if context >= 1 else 0
+    if tok == PARAM_B:
+        return INT if context == 2 else 0
+    inner = _inner(tok, context)
+    return out_type(tok, tuple(_at(c, inner) for c in kids), sig)
+
+
+def _up(tok: int, kids: tuple[int, ...], sig: tuple[int, int, int]) -> int:
+    """Packed type set of a node from its token (or hole) and its children's packed sets."""
+    packed = 0
+    for context in range(CONTEXTS):
+        types = 0
+        for t in _candidates(tok, len(kids)):
+            types |= _type_in(t, kids, context, sig)
+        packed |= types << (_WIDTH * context)
+    return packed
+
+
+def _down(tok: int, kids: tuple[int, ...], expected: int) -> tuple[int, ...]:
+    """Packed accepted sets of a node's children from the node's token (or hole), the children's
+    packed type sets and the node's own packed accepted set."""
+    accepted = [0] * len(kids)
+    for context in range(CONTEXTS):
+        wanted = _at(expected, context)
+        if not wanted:
+            continue
+        for t in _candidates(tok, len(kids)):
+            inner = _inner(t, context)
+            types = tuple(_at(c, inner) for c in kids)
+            for slot in range(len(kids)):
+                accepted[slot] |= accepted_child(t, slot, types, wanted) << (_WIDTH * inner)
+    return tuple(accepted)
+
+
+def _allowed(arity: int, expected: int, kids: tuple[int, ...], sig: tuple[int, int, int]) -> int:
+    """Grammar mask (bit set) of a node from its packed accepted set and its children's packed
+    type sets: the tokens of its arity whose type meets what is accepted in some context."""
+    mask = 0
+    for tok in TOKENS_BY_ARITY.get(arity, ()):
+        for context in range(CONTEXTS):
+            wanted = _at(expected, context)
+            if wanted and _type_in(tok, kids, context, sig) & wanted:
+                mask |= 1 << tok
+                break
+    return mask
+
+
+def _deepest(tok: int, arity: int, context: int) -> int:
+    """The most-bound context a node gives its children (a hole of arity 1 may be `lam2`)."""
+    return 2 if tok == MASK and arity == 1 else _inner(tok, context)
+
+
+# --- bounded caches --------------------------------------------------------------------------------
+
+CACHE_LIMIT = 1 << 14
+"""Entries each cache of this module holds at most; a full cache is emptied and refills."""
+_UP: dict[tuple, int] = {}
+_DOWN: dict[tuple, tuple[int, ...]] = {}
+_MASKS: dict[tuple, int] = {}
+
+
+def _remember(cache: dict, key: tuple, value):
+    if len(cache) >= CACHE_LIMIT:
+        cache.clear()
+    cache[key] = value
+    return value
+
+
+def cache_sizes() -> dict[str, int]:
+    """Entries in each of this module's caches (for memory checks)."""
+    return {"up": len(_UP), "down": len(_DOWN), "masks": len(_MASKS)}
+
+
+# --- checking --------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
@@ -156,8 +242,9 @@ class TypeInfo:
     """Per-node results of type checking a (possibly incomplete) program.
 
     Attributes:
-        syn: type set of each node's subtree in its context (0: ill-typed).
-        expected: type set the rest of the program accepts at each node.
+        syn: type set of each node's subtree (0: ill-typed) in the most-bound context the nodes
+            above it allow (for a complete program: its one context).
+        expected: type set the rest of the program accepts at each node (in any context).
         masks: grammar mask of each node as a bit set over token ids.
     """
 
@@ -175,108 +262,70 @@ class TypeInfo:
         return [i for i, t in enumerate(tokens) if t != MASK and not (self.masks[i] >> t) & 1]
 
 
-_BINDS = {LAM: (True, False), LAM2: (True, True)}
-_MASK_CACHE: dict[tuple, int] = {}
-
-
 def check(program: Program, input_types: Mapping[str, str] | tuple[int, int, int]) -> TypeInfo:
     """Type-check `program` against the declared `input_types` ({"x": "list", ...})."""
     sig = input_types if isinstance(input_types, tuple) else input_signature(input_types)
     tokens, shape = program.tokens, shape_of(program.arities)
-    n, children, parent = len(tokens), shape.children, shape.parent
-    # Which parameters an enclosing lambda binds (a masked arity-1 node might be a lambda).
-    bound_a, bound_b = [False] * n, [False] * n
-    for i in range(1, n):
-        p, tp = parent[i], tokens[parent[i]]
-        maybe_lam = tp == MASK and shape.arities[p] == 1
-        bound_a[i] = bound_a[p] or tp in _BINDS or maybe_lam
-        bound_b[i] = bound_b[p] or tp == LAM2 or maybe_lam
-    # Bottom-up: type sets assuming bound parameters (syn0), and which parameters occur free.
-    syn0, free_a, free_b = [0] * n, [False] * n, [False] * n
+    n, children, arities = len(tokens), shape.children, shape.arities
+    up, kid_sets = [0] * n, [()] * n
     for i in range(n - 1, -1, -1):
-        tok, kids = tokens[i], children[i]
-        syn0[i] = out_type(tok, tuple(syn0[c] for c in kids), sig)
-        binds_a, binds_b = _binds(tok, len(kids))
-        free_a[i] = tok == PARAM_A or (not binds_a and any(free_a[c] for c in kids))
-        free_b[i] = tok == PARAM_B or (not binds_b and any(free_b[c] for c in kids))
-
-    def in_context(node: int, a: bool, b: bool) -> int:
-        return syn0[node] if (a or not free_a[node]) and (b or not free_b[node]) else 0
-
-    syn = tuple(in_context(i, bound_a[i], bound_b[i]) for i in range(n))
-    expected = [0] * n
-    expected[0] = VALUE
+        kids = kid_sets[i] = tuple([up[c] for c in children[i]])
+        key = (tokens[i], kids, sig)
+        packed = _UP.get(key)
+        up[i] = _remember(_UP, key, _up(*key)) if packed is None else packed
+    down, deepest, masks = [0] * n, [0] * n, [0] * n
+    down[0] = VALUE  # the root is in context 0 and holds a value
     for i in range(n):
-        kids = children[i]
-        kid_types = tuple(syn[c] for c in kids)
-        for slot, c in enumerate(kids):
-            expected[c] = accepted_child(tokens[i], slot, kid_types, expected[i])
-    masks = []
-    for i in range(n):
-        kids = children[i]
-        a, b = bound_a[i], bound_b[i]
-        key = (
-            len(kids),
-            expected[i],
-            tuple(in_context(c, a, b) for c in kids),
-            tuple(in_context(c, True, b) for c in kids),
-            tuple(in_context(c, True, True) for c in kids),
-            a, b, sig,
-        )  # fmt: skip
-        mask = _MASK_CACHE.get(key)
-        if mask is None:
-            mask = _MASK_CACHE[key] = _allowed(*key)
-        masks.append(mask)
+        kids, tok, wanted = kid_sets[i], tokens[i], down[i]
+        key = (arities[i], wanted, kids, sig)
+        mask = _MASKS.get(key)
+        masks[i] = _remember(_MASKS, key, _allowed(*key)) if mask is None else mask
+        if kids:
+            key = (tok, kids, wanted)
+            accepted = _DOWN.get(key)
+            if accepted is None:
+                accepted = _remember(_DOWN, key, _down(*key))
+            inner = _deepest(tok, len(kids), deepest[i])
+            for c, acc in zip(children[i], accepted):
+                down[c], deepest[c] = acc, inner
+    syn = tuple([_at(up[i], deepest[i]) for i in range(n)])
+    expected = tuple([(d | d >> _WIDTH | d >> 2 * _WIDTH) & ANY for d in down])
     if not all(masks):
-        _relax(masks, tokens, shape, syn0, bound_a, bound_b, sig)
-    return TypeInfo(syn, tuple(expected), tuple(masks))
+        _relax(masks, tokens, shape, up, deepest, sig)
+    return TypeInfo(syn, expected, tuple(masks))
 
 
-def _relax(masks, tokens, shape, syn0, bound_a, bound_b, sig) -> None:
+def _relax(masks, tokens, shape, up, deepest, sig) -> None:
     """Give every node with an empty exact mask a local one, in place.
 
     In an ill-typed program no single edit may repair it, so exact masks can be empty; a policy
     still needs somewhere to go. The local mask keeps only the constraints of the node's parent
-    token (whatever its siblings are) and of its children's own types (an ill-typed child counts
-    as any type), so it points at tokens that fit their neighbourhood.
+    token (whatever its siblings are) and of its children's own types with parameters bound (an
+    ill-typed child counts as any type), so it points at tokens that fit their neighbourhood.
     """
     children, parent = shape.children, shape.parent
     for i, mask in enumerate(masks):
         if mask:
             continue
-        if i == 0:
-            expected = VALUE
-        else:
+        expected, context = VALUE, deepest[i]
+        if i:
             p = parent[i]
-            slot = children[p].index(i)
-            expected = accepted_child(tokens[p], slot, (ANY,) * len(children[p]), ANY) or ANY
+            slot, siblings = children[p].index(i), (ANY,) * len(children[p])
+            expected = 0
+            for t in _candidates(tokens[p], len(siblings)):
+                expected |= accepted_child(t, slot, siblings, ANY)
+            expected = expected or ANY
         # Children's types first; if no token fits them either, the parent's constraint alone,
         # and last any token of the node's arity, so that no node is ever left without a choice.
         anything = (ANY,) * len(children[i])
-        local = tuple(syn0[c] or ANY for c in children[i])
+        local = tuple(_at(up[c], 2) or ANY for c in children[i])
         for accepted, kids in ((expected, local), (expected, anything), (ANY, anything)):
-            key = (len(kids), accepted, kids, kids, kids, bound_a[i], bound_b[i], sig)
-            masks[i] = _MASK_CACHE.get(key) or _MASK_CACHE.setdefault(key, _allowed(*key))
+            everywhere = tuple(k | k << _WIDTH | k << 2 * _WIDTH for k in kids)
+            key = (len(kids), accepted << (_WIDTH * context), everywhere, sig)
+            found = _MASKS.get(key)
+            masks[i] = _remember(_MASKS, key, _allowed(*key)) if found is None else found
             if masks[i]:
                 break
-
-
-def _binds(tok: int, arity: int) -> tuple[bool, bool]:
-    if tok == MASK and arity == 1:
-        return True, True
-    return _BINDS.get(tok, (False, False))
-
-
-def _allowed(arity, expected, plain, with_a, with_ab, a, b, sig) -> int:
-    """Grammar mask (bit set) of a node, from its expected type and its children's type sets."""
-    mask = 0
-    for tok in TOKENS_BY_ARITY.get(arity, ()):
-        if tok == PARAM_A and not a or tok == PARAM_B and not b:
-            continue
-        kids = with_a if tok == LAM else with_ab if tok == LAM2 else plain
-        if out_type(tok, kids, sig) & expected:
-            mask |= 1 << tok
-    return mask
 
 
 def type_of(program: Program, input_types: Mapping[str, str]) -> str | None:
