@@ -1,5 +1,5 @@
-"""The graph network shared by every trainer: node encoder, typed message passing, a per-node token
-head restricted to the grammar mask, and a pooled value head (for PPO)."""
+"""The graph network shared by every trainer: a backbone (node encoder, typed message passing,
+pooled context), a per-node token head giving raw logits, and a pooled value head."""
 
 from __future__ import annotations
 
@@ -42,40 +42,45 @@ class ModelConfig:
         return asdict(self)
 
 
+class BackboneOutput(NamedTuple):
+    """Shapes: nodes [B, N, H] (per-node embeddings); pooled [B, H] (mean over real nodes)."""
+
+    nodes: torch.Tensor
+    pooled: torch.Tensor
+
+
 class NetOutput(NamedTuple):
-    """Shapes: logits [B, N, V] (-inf outside the grammar mask); value [B]; nodes [B, N, H]."""
+    """Shapes: logits [B, N, V] (raw: the grammar mask is applied by `agents.distribution`); value
+    [B]; nodes [B, N, H]."""
 
     logits: torch.Tensor
     value: torch.Tensor
     nodes: torch.Tensor
 
 
-class RefineNet(nn.Module):
-    """Per-node token logits and a state value for a batch of observations.
+class GraphBackbone(nn.Module):
+    """Observation to node embeddings: node encoder, typed message passing, pooled global context.
+
+    The part of the policy that Stable-Baselines3 calls a features extractor and RLlib an encoder.
 
     Args:
         config: the architecture.
 
     Shapes:
-        input: an observation dict of tensors with batch axis B (N nodes, V tokens).
-        output: `NetOutput`.
+        input: an observation dict of tensors with batch axis B (N nodes).
+        output: `BackboneOutput` (nodes [B, N, H], pooled [B, H]).
     """
 
     def __init__(self, config: ModelConfig = ModelConfig()) -> None:
         super().__init__()
-        self.config = config
         h = config.hidden
         self.encoder = NodeEncoder(h)
         self.round_embedding = nn.Embedding(MAX_ROUND_EMBEDDED + 1, h) if config.round_input else None
         self.layers = nn.ModuleList(TypedGINELayer(h, len(EDGE_TYPES)) for _ in range(config.layers))
         count = config.layers if config.global_context else 0
         self.contexts = nn.ModuleList(GlobalContext(h) for _ in range(count))
-        self.token_head = nn.Sequential(nn.Linear(h, h), nn.ReLU(), nn.Linear(h, VOCAB_SIZE))
-        self.value_head = nn.Sequential(nn.Linear(h, h), nn.ReLU(), nn.Linear(h, 1))
 
-    def forward(self, obs: dict[str, torch.Tensor], extra_allowed: torch.Tensor | None = None) -> NetOutput:
-        """`extra_allowed` ([B, N] token ids) is added to the mask: training uses it so the target
-        token always has finite log-probability, even where the current program's types exclude it."""
+    def forward(self, obs: dict[str, torch.Tensor]) -> BackboneOutput:
         batch_size, num_nodes = obs["tokens"].shape
         h = self.encoder(obs)
         if self.round_embedding is not None:
@@ -89,10 +94,48 @@ class RefineNet(nn.Module):
             if self.contexts:
                 x = self.contexts[k](x.reshape(batch_size, num_nodes, -1), obs["node_mask"]).flatten(0, 1)
         nodes = x.reshape(batch_size, num_nodes, -1)
-        allowed = obs["grammar_mask"].bool()
-        if extra_allowed is not None:
-            allowed = allowed.scatter(-1, extra_allowed.long().unsqueeze(-1), True)
-        logits = self.token_head(nodes).masked_fill(~allowed, float("-inf"))
         node_mask = obs["node_mask"].float().unsqueeze(-1)
         pooled = (nodes * node_mask).sum(1) / node_mask.sum(1).clamp(min=1.0)
-        return NetOutput(logits, self.value_head(pooled).squeeze(-1), nodes)
+        return BackboneOutput(nodes, pooled)
+
+
+class RefineNet(nn.Module):
+    """Per-node token logits and a state value for a batch of observations.
+
+    Three parts, one to one with a Stable-Baselines3 policy (features extractor, `action_net`,
+    `value_net`) and an RLlib RLModule (encoder, pi head, vf head): `backbone`, `token_head` (raw
+    per-node logits, one Linear stack shared by all nodes) and `value_head` (on the pooled embedding).
+
+    Args:
+        config: the architecture.
+
+    Shapes:
+        input: an observation dict of tensors with batch axis B (N nodes, V tokens).
+        output: `NetOutput`.
+    """
+
+    def __init__(self, config: ModelConfig = ModelConfig()) -> None:
+        super().__init__()
+        self.config = config
+        h = config.hidden
+        self.backbone = GraphBackbone(config)
+        self.token_head = nn.Sequential(nn.Linear(h, h), nn.ReLU(), nn.Linear(h, VOCAB_SIZE))
+        self.value_head = nn.Sequential(nn.Linear(h, h), nn.ReLU(), nn.Linear(h, 1))
+        self._register_load_state_dict_pre_hook(_rename_unsplit_keys)
+
+    def forward(self, obs: dict[str, torch.Tensor]) -> NetOutput:
+        features = self.backbone(obs)
+        logits = self.token_head(features.nodes)
+        return NetOutput(logits, self.value_head(features.pooled).squeeze(-1), features.nodes)
+
+
+_BACKBONE_PREFIXES = ("encoder.", "round_embedding.", "layers.", "contexts.")
+
+
+def _rename_unsplit_keys(state_dict, prefix, *args) -> None:
+    """Checkpoints written before the backbone split (format 2, shipped until 2026-12) name the
+    backbone's parameters without `backbone.`: rename them in place so they load unchanged."""
+    for key in list(state_dict):
+        rest = key[len(prefix) :]
+        if key.startswith(prefix) and rest.startswith(_BACKBONE_PREFIXES):
+            state_dict[f"{prefix}backbone.{rest}"] = state_dict.pop(key)

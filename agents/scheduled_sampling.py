@@ -1,29 +1,32 @@
 """Scheduled sampling for refinement (Bengio et al. 2015, "Scheduled Sampling for Sequence
-Prediction with Recurrent Neural Networks").
+Prediction with Recurrent Neural Networks"), on the shared agent core.
 
-Each iteration rolls out `batch_size` episodes of `rounds` refinement rounds. At every round the
-network predicts a token for every node and is trained with cross-entropy against the target
-tokens, weighted `1 + failure_weight * signal` per node (the prototype's test-guided weighting:
-nodes that failing tests reach count more). The next state takes each node's token from the
-model's own prediction with probability `model_prob` (growing over training) and from the target
-otherwise, so the network learns to repair the states it produces itself. With
-`trajectories="random"` the model's prediction is replaced by a uniformly random allowed token: the
-prototype's random-policy trajectories, kept as a baseline on the same data and budget.
+Each iteration resets `batch_size` environments (seeded by the iteration, so a resumed run
+continues exactly) and collects `rounds` steps with a per-node `MixturePolicy`: each node's next
+token is the model's own sample with probability `model_prob` (growing over training) and the
+target's otherwise (`beta = 1 - model_prob`), so the network learns to repair the states it
+produces itself. Each collected round is then one gradient step of cross-entropy against the
+expert's labels (the target tokens), weighted `1 + failure_weight * signal` per node (the
+prototype's test-guided weighting). With `trajectories="random"` the model's sample is replaced by a
+uniformly random allowed token: the prototype's random-policy trajectories, kept as a baseline on
+the same data and budget.
+
+Finished episodes are reset within the step (the collector's vector env), so every gradient step
+sees a full batch.
 """
 
 from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass
-from typing import NamedTuple
 
 import numpy as np
 import torch
 
-from .batching import to_tensors
-from .decoding import masked_log_probs, sample, uniform_allowed
+from .collector import RolloutCollector
+from .imitation import ImitationUpdate, masked_node_accuracy
 from .network import RefineNet
-from .rollout import EnvBatch
+from .policy import GraphPolicy, MixturePolicy, UniformPolicy
 
 TRAJECTORIES = ("model", "random")
 
@@ -44,6 +47,7 @@ class ScheduledSamplingConfig:
         failure_weight: per-node loss weight is `1 + failure_weight * node_failure`.
         trajectories: "model" (scheduled sampling) or "random" (the prototype's baseline).
         grad_clip: gradient norm clipping.
+        vectorization: "sync" or "async" (environments stepped in worker processes).
     """
 
     seed: int = 0
@@ -58,6 +62,7 @@ class ScheduledSamplingConfig:
     failure_weight: float = 9.0
     trajectories: str = "model"
     grad_clip: float = 1.0
+    vectorization: str = "sync"
 
     def __post_init__(self) -> None:
         if self.trajectories not in TRAJECTORIES:
@@ -76,19 +81,25 @@ class ScheduledSamplingConfig:
         return asdict(self)
 
 
-class RoundBatch(NamedTuple):
-    """One round's training batch: observation tensors and target tokens ([B', N])."""
-
-    obs: dict[str, torch.Tensor]
-    targets: torch.Tensor
-
-
 class ScheduledSamplingTrainer:
-    """Runs scheduled-sampling iterations on an `EnvBatch`, updating `model` in place."""
+    """Runs scheduled-sampling iterations, updating `model` in place.
 
-    def __init__(self, model: RefineNet, envs: EnvBatch, config: ScheduledSamplingConfig, device="cpu"):
-        self.model, self.envs, self.config, self.device = model, envs, config, torch.device(device)
-        self.optimizer = torch.optim.Adam(model.parameters(), lr=config.lr)
+    Args:
+        model: the network.
+        envs: a vector env of `config.batch_size` rewrite-mode environments made with
+            `expert_labels=True` and `max_steps=config.rounds` (see `agents.collector.make_vector_env`).
+        config: the hyper-parameters.
+        device: where the network runs.
+    """
+
+    def __init__(self, model: RefineNet, envs, config: ScheduledSamplingConfig, device="cpu"):
+        self.model, self.config, self.device = model, config, torch.device(device)
+        self.update = ImitationUpdate(model, "rewrite", config.lr, config.grad_clip, config.failure_weight, device)
+        self.optimizer = self.update.optimizer
+        learner = GraphPolicy(model, "rewrite", device) if config.trajectories == "model" else UniformPolicy("rewrite")
+        self.mixture = MixturePolicy(learner, beta=1.0, per="node")
+        self.collector = RolloutCollector(envs, self.mixture)
+        self.num_envs = envs.num_envs
         self.iteration = 0
 
     def state_dict(self) -> dict:
@@ -99,68 +110,28 @@ class ScheduledSamplingTrainer:
         self.iteration = int(state["iteration"])
 
     def run_iteration(self) -> dict[str, float]:
-        """One rollout with a gradient step per round; returns namespaced metrics."""
+        """One rollout, then a gradient step per round; returns namespaced metrics."""
         cfg, it = self.config, self.iteration
         generator = torch.Generator().manual_seed(cfg.seed * 1_000_003 + it)
-        seeds = [cfg.seed * 1_000_003 + it * len(self.envs) + k for k in range(len(self.envs))]
-        obs = self.envs.reset(seeds)
-        targets = torch.as_tensor(self.envs.targets())
+        self.collector.reset([cfg.seed * 1_000_003 + it * self.num_envs + k for k in range(self.num_envs)])
         model_prob = cfg.model_prob(it)
-        losses, graphs, start = [], 0, time.perf_counter()
-        one_shot = float("nan")
-        for round_index in range(cfg.rounds):
-            active = np.flatnonzero(~self.envs.done)
-            if len(active) == 0:
-                break
-            batch = RoundBatch(to_tensors({k: v[active] for k, v in obs.items()}, self.device), targets[active])
-            loss, log_probs = self._update(batch)
+        self.mixture.beta = 1.0 - model_prob
+        start = time.perf_counter()
+        rollout = self.collector.collect(cfg.rounds, generator)
+        if rollout.expert_actions is None:
+            raise ValueError("scheduled sampling needs environments made with expert_labels=True")
+        losses = []
+        for t in range(cfg.rounds):
+            obs = {k: v[t] for k, v in rollout.observations.items()}
+            loss, logits = self.update(obs, rollout.expert_actions[t])
             losses.append(loss)
-            graphs += len(active)
-            if round_index == 0:
-                one_shot = _corrupted_accuracy(log_probs, batch)
-            actions = self._next_tokens(log_probs, batch, model_prob, generator)
-            full = np.zeros((len(self.envs), obs["tokens"].shape[1]), dtype=np.int64)
-            full[active] = actions
-            obs, _ = self.envs.step(full)
+            if t == 0:
+                one_shot = masked_node_accuracy(logits, obs, rollout.expert_actions[0])
         self.iteration += 1
-        elapsed = time.perf_counter() - start
         return {
             "train/loss": float(np.mean(losses)),
             "train/one_shot_accuracy": one_shot,
             "train/model_prob": model_prob,
-            "rollout/solved_share": float(np.mean([env.solved for env in self.envs.envs])),
-            "time/graphs_per_s": graphs / elapsed,
+            "rollout/success_rate": rollout.episodes.success_rate(),
+            "time/graphs_per_s": cfg.rounds * self.num_envs / (time.perf_counter() - start),
         }
-
-    def _update(self, batch: RoundBatch) -> tuple[float, torch.Tensor]:
-        cfg = self.config
-        self.model.train()
-        targets = batch.targets.to(self.device)
-        out = self.model(batch.obs, extra_allowed=targets)
-        log_probs = torch.log_softmax(out.logits, dim=-1)
-        nll = -log_probs.gather(-1, targets.unsqueeze(-1)).squeeze(-1)
-        weight = (1.0 + cfg.failure_weight * batch.obs["node_failure"]) * batch.obs["node_mask"].float()
-        loss = (nll * weight).sum() / weight.sum()
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(self.model.parameters(), cfg.grad_clip)
-        self.optimizer.step()
-        return loss.item(), masked_log_probs(out.logits.detach(), batch.obs["grammar_mask"])
-
-    def _next_tokens(self, log_probs, batch: RoundBatch, model_prob: float, generator) -> np.ndarray:
-        """Each node's next token: the model's (or random) with probability `model_prob`, else the target."""
-        if self.config.trajectories == "model":
-            proposal = sample(log_probs.cpu(), generator)
-        else:
-            proposal = uniform_allowed(batch.obs["grammar_mask"].cpu(), generator)
-        use_proposal = torch.rand(proposal.shape, generator=generator) < model_prob
-        return torch.where(use_proposal, proposal, batch.targets.cpu()).numpy()
-
-
-def _corrupted_accuracy(log_probs: torch.Tensor, batch: RoundBatch) -> float:
-    """Greedy token accuracy on the masked nodes of a round-0 batch."""
-    masked = batch.obs["masked"].bool()
-    if not masked.any():
-        return float("nan")
-    correct = log_probs.argmax(-1).cpu() == batch.targets
-    return float(correct[masked.cpu()].float().mean())

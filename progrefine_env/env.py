@@ -108,6 +108,9 @@ class ProgramRefineEnv(gym.Env):
     | action_mask | bool [N*V] | `env.action_masks()` |
 
     and, only when the episode ends, `held_out_passed` / `num_held_out` (ints; for evaluation only).
+    With `expert_labels=True` (off by default), also `expert_action`: the expert's next action from
+    the new state (privileged: the target's correction, int64 [N] or an int; for imitation trainers
+    such as DAgger, which read it from `info`, never from the observation).
     Outcome codes are those of `obs["test_outcome"]`: 0 passed, 1 wrong value, 2 + k the k-th error
     kind; `progrefine_env.env.OUTCOME_NAMES[code]` names them.
 
@@ -117,7 +120,7 @@ class ProgramRefineEnv(gym.Env):
     gym.make("ProgramRefine-v0", tasks="generated", split="train", corpus_size=20_000, corpus_seed=0,
              corruption=0.5, corruption_mode="mask", max_nodes=64, max_tests=8,
              action_mode="rewrite", max_steps=None, reward="delta", invalid_edits="ignore",
-             render_mode=None)
+             render_mode=None, expert_labels=False)
     ```
     * `tasks`: "generated" (the built-in corpus, cached on disk), a path to a JSON Lines task file,
       or a sequence of `Task`s.
@@ -129,6 +132,8 @@ class ProgramRefineEnv(gym.Env):
     * `render_mode`: None, "ansi" or "human"; another raises `UnsupportedRenderMode` (a ValueError
       that is also a TypeError, so that SB3's `make_vec_env`, which asks for "rgb_array", falls back
       to no render mode).
+    * `expert_labels`: add the expert's next action to every `info` (privileged; for imitation
+      learning: `agents.collector` hands it to the trainer and to expert/mixture policies only).
 
     ## Version History
 
@@ -152,6 +157,7 @@ class ProgramRefineEnv(gym.Env):
         reward: str = "delta",
         invalid_edits: str = "ignore",
         render_mode: str | None = None,
+        expert_labels: bool = False,
     ) -> None:
         _check_choice("action_mode", action_mode, ACTION_MODES)
         _check_choice("reward", reward, REWARDS)
@@ -166,6 +172,7 @@ class ProgramRefineEnv(gym.Env):
         self.corruption = validate_corruption(corruption)
         self.corruption_mode, self.action_mode, self.reward_kind = corruption_mode, action_mode, reward
         self.invalid_edits, self.render_mode, self._max_steps_option = invalid_edits, render_mode, max_steps
+        self.expert_labels = bool(expert_labels)
         self.max_nodes, self.max_tests = int(max_nodes), int(max_tests)
         self.max_edges = max_edges_for(self.max_nodes)
         self.tasks = _load_task_source(tasks, split, corpus_size, corpus_seed, self.max_nodes, self.max_tests)
@@ -415,6 +422,8 @@ class ProgramRefineEnv(gym.Env):
             "type_errors": self._type_errors(),
             "action_mask": self.action_masks(),
         }
+        if self.expert_labels:
+            info["expert_action"] = np.asarray(self.expert_action())
         if done:
             held_out = passes(self._program, task.input_types, task.held_out_tests)
             info["held_out_passed"], info["num_held_out"] = sum(held_out), len(held_out)

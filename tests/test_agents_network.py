@@ -118,7 +118,7 @@ def test_the_encoder_tells_apart_outputs_that_differ_by_one():
     shifted = {k: v.clone() for k, v in obs.items()}
     obs["expected_output"][0, :, :6] = torch.tensor([1.0, 1.0, 0.0, 0.0, 0.7, 0.07])
     shifted["expected_output"][0, :, :6] = torch.tensor([1.0, 1.0, 0.0, 0.0, 0.8, 0.08])
-    relations = model.encoder._relations
+    relations = model.backbone.encoder._relations
     a = relations(obs["node_values"].float(), obs["expected_output"].float().unsqueeze(1).expand_as(obs["node_values"]))
     b = relations(
         shifted["node_values"].float(), shifted["expected_output"].float().unsqueeze(1).expand_as(obs["node_values"])

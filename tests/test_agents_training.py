@@ -13,6 +13,7 @@ from env_tasks import PAIR  # noqa: E402
 
 from agents import ModelConfig, RefineNet  # noqa: E402
 from agents.checkpoint import CheckpointError, load_checkpoint, save_checkpoint  # noqa: E402
+from agents.collector import make_vector_env  # noqa: E402
 from agents.refine import refine_level, refinement_report  # noqa: E402
 from agents.rollout import EnvBatch  # noqa: E402
 from agents.scheduled_sampling import ScheduledSamplingConfig, ScheduledSamplingTrainer  # noqa: E402
@@ -25,7 +26,10 @@ SMALL = ModelConfig(hidden=32, layers=2)
 
 def make_trainer(config: ScheduledSamplingConfig) -> ScheduledSamplingTrainer:
     torch.manual_seed(config.seed)
-    envs = EnvBatch(TASKS, config.batch_size, corruption=(config.corruption_low, config.corruption_high), max_nodes=16)
+    envs = make_vector_env(
+        config.batch_size, tasks=TASKS, corruption=(config.corruption_low, config.corruption_high), max_nodes=16,
+        max_steps=config.rounds, expert_labels=True,
+    )  # fmt: skip
     return ScheduledSamplingTrainer(RefineNet(SMALL), envs, config)
 
 

@@ -24,9 +24,9 @@ from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
 from agents.checkpoint import load_checkpoint, save_checkpoint
+from agents.collector import make_vector_env
 from agents.network import ModelConfig, RefineNet
 from agents.refine import format_report, refinement_report
-from agents.rollout import EnvBatch
 from agents.scheduled_sampling import ScheduledSamplingConfig, ScheduledSamplingTrainer
 from train.cli import add_dataclass_flags, build_dataclass
 from train.errors import user_errors
@@ -77,7 +77,11 @@ def main(argv: list[str] | None = None) -> int:
     torch.manual_seed(config.seed)
 
     model = RefineNet(model_config).to(device)
-    envs = EnvBatch(tasks, config.batch_size, corruption=(config.corruption_low, config.corruption_high))
+    envs = make_vector_env(
+        config.batch_size, config.vectorization, tasks=tasks,
+        corruption=(config.corruption_low, config.corruption_high),
+        max_steps=config.rounds, expert_labels=True,
+    )  # fmt: skip
     trainer = ScheduledSamplingTrainer(model, envs, config, device)
     if state is not None:
         model.load_state_dict(state["model"])

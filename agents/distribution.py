@@ -1,0 +1,118 @@
+"""Masked categorical distributions over per-node tokens: the one place where grammar masks apply.
+
+Every trainer, every decoding and the evaluation build one of these from the network's raw logits
+and the observation's masks. Disallowed entries are filled with a large *finite* negative number,
+never `-inf`: a fully masked row (a padded node) then stays finite, so entropies, KL terms and PPO
+probability ratios never turn into NaN (the same choice as sb3-contrib's `MaskableCategorical`).
+
+- `MaskedNodeCategorical`: `rewrite` mode, one token per node, `[B, N, V]`; `log_prob` and
+  `entropy` are summed over the real nodes (a rewrite action is the joint choice of all of them).
+- `MaskedFlatCategorical`: `edit` mode, one `(node, token)` pair per step over `[B, N * V]`.
+"""
+
+from __future__ import annotations
+
+import torch
+
+MASK_FILL = -1e8
+"""Logit given to disallowed tokens: exp() underflows to exactly 0, and it stays finite."""
+
+
+def _masked_log_softmax(logits: torch.Tensor, mask: torch.Tensor, temperature: float) -> torch.Tensor:
+    if not temperature > 0:
+        raise ValueError(f"temperature must be positive, got {temperature}")
+    scaled = logits.float() / temperature if temperature != 1.0 else logits.float()
+    return torch.log_softmax(scaled.masked_fill(~mask.bool(), MASK_FILL), dim=-1)
+
+
+def _gumbel_argmax(log_probs: torch.Tensor, generator: torch.Generator | None) -> torch.Tensor:
+    """One draw per row along the last axis (Gumbel-max: argmax of log p + Gumbel noise)."""
+    device = generator.device if generator is not None else log_probs.device
+    uniform = torch.rand(log_probs.shape, generator=generator, device=device).to(log_probs.device).clamp_(1e-20, 1.0)
+    return (log_probs - torch.log(-torch.log(uniform))).argmax(dim=-1)
+
+
+def _entropy(log_probs: torch.Tensor) -> torch.Tensor:
+    """Row entropies; masked entries have probability exactly 0 and add nothing."""
+    return -(log_probs.exp() * log_probs).sum(-1)
+
+
+class MaskedNodeCategorical:
+    """Independent categoricals, one per node, restricted to each node's allowed tokens.
+
+    Args:
+        logits: raw per-node logits.
+        mask: allowed tokens (bool or 0/1). A node with no allowed token gets a uniform
+            distribution over all tokens (finite, but such a node should be a padded one).
+        node_mask: real nodes; `log_prob` and `entropy` sum over these only (default: all).
+        temperature: logits are divided by it before normalising (< 1 sharpens).
+
+    Shapes:
+        logits, mask: [B, N, V]; node_mask: [B, N]; actions: [B, N];
+        `log_prob`, `entropy`: [B]; `node_log_prob`, `sample`, `mode`: [B, N].
+    """
+
+    def __init__(
+        self,
+        logits: torch.Tensor,
+        mask: torch.Tensor,
+        node_mask: torch.Tensor | None = None,
+        temperature: float = 1.0,
+    ) -> None:
+        self.mask = mask.bool()
+        self.log_probs = _masked_log_softmax(logits, self.mask, temperature)
+        self.node_mask = torch.ones(logits.shape[:2], device=logits.device) if node_mask is None else node_mask.float()
+
+    @property
+    def probs(self) -> torch.Tensor:
+        return self.log_probs.exp()
+
+    def node_log_prob(self, actions: torch.Tensor) -> torch.Tensor:
+        """Log-probability of each node's token (padded nodes included, unweighted)."""
+        return self.log_probs.gather(-1, actions.long().unsqueeze(-1)).squeeze(-1)
+
+    def log_prob(self, actions: torch.Tensor) -> torch.Tensor:
+        return (self.node_log_prob(actions) * self.node_mask).sum(-1)
+
+    def entropy(self) -> torch.Tensor:
+        return (_entropy(self.log_probs) * self.node_mask).sum(-1)
+
+    def mode(self) -> torch.Tensor:
+        return self.log_probs.argmax(-1)
+
+    def sample(self, generator: torch.Generator | None = None) -> torch.Tensor:
+        return _gumbel_argmax(self.log_probs, generator)
+
+
+class MaskedFlatCategorical:
+    """One categorical over every `(node, token)` pair: action `node * V + token` (`edit` mode).
+
+    Args:
+        logits: raw per-node logits, flattened node-major.
+        mask: allowed pairs (the env's `action_masks()` layout).
+        temperature: as in `MaskedNodeCategorical`.
+
+    Shapes:
+        logits, mask: [B, N, V] or [B, N * V]; actions: [B]; `log_prob`, `entropy`, `sample`,
+        `mode`: [B].
+    """
+
+    def __init__(self, logits: torch.Tensor, mask: torch.Tensor, temperature: float = 1.0) -> None:
+        self.mask = mask.bool().flatten(1)
+        self.log_probs = _masked_log_softmax(logits.flatten(1), self.mask, temperature)
+
+    @property
+    def probs(self) -> torch.Tensor:
+        return self.log_probs.exp()
+
+    def log_prob(self, actions: torch.Tensor) -> torch.Tensor:
+        return self.log_probs.gather(-1, actions.long().unsqueeze(-1)).squeeze(-1)
+
+    def entropy(self) -> torch.Tensor:
+        return _entropy(self.log_probs)
+
+    def mode(self) -> torch.Tensor:
+        return self.log_probs.argmax(-1)
+
+    def sample(self, generator: torch.Generator | None = None) -> torch.Tensor:
+        return _gumbel_argmax(self.log_probs, generator)
