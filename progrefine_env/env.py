@@ -17,6 +17,7 @@ from .graph import EDGE_TYPES, encode_edges, max_edges_for, static_graph
 from .lang import ARITY, ERROR_KINDS, MASK, PAD, VOCAB, VOCAB_SIZE, Program, check, masks_to_array, unparse
 from .lang.types import NUM_TYPES, TypeInfo
 from .lang.vocab import INPUT_NAMES
+from .tasks.corpus import DEFAULT_CORPUS_SIZE
 from .tasks.task import Task, passes
 
 ACTION_MODES = ("rewrite", "edit")
@@ -122,8 +123,9 @@ class ProgramRefineEnv(gym.Env):
              action_mode="rewrite", max_steps=None, reward="delta", invalid_edits="ignore",
              render_mode=None, expert_labels=False)
     ```
-    * `tasks`: "generated" (the built-in corpus, cached on disk), a path to a JSON Lines task file,
-      or a sequence of `Task`s.
+    * `tasks`: "generated" (the built-in corpus: the default `corpus_size` and `corpus_seed` ship with
+      the package; other settings are generated on first use, minutes, then cached on disk), a path
+      to a JSON Lines task file (docs/tasks.md), or a sequence of `Task`s.
     * `split`: "train", "val" or "test" of the generated corpus (disjoint by program behaviour).
     * `corruption`: fraction of nodes corrupted, a number or a `(low, high)` range drawn per episode;
       at least one node; 1.0 corrupts every node.
@@ -146,7 +148,7 @@ class ProgramRefineEnv(gym.Env):
         self,
         tasks: str | os.PathLike | Sequence[Task] = "generated",
         split: str = "train",
-        corpus_size: int = 20_000,
+        corpus_size: int = DEFAULT_CORPUS_SIZE,
         corpus_seed: int = 0,
         corruption: float | tuple[float, float] = 0.5,
         corruption_mode: str = "mask",

@@ -1,17 +1,30 @@
-"""The demo behind `make demo`: generated tasks with their tests, then the shipped checkpoint
-refining held-out programs round by round (the refinement report and one repair shown in full).
+"""The demo behind `make demo` (about a minute on two cores): held-out tasks with their tests, then
+the shipped checkpoint refining them round by round: a small refinement report, its columns
+explained, and one program repaired over several rounds.
 
-    python -m train.demo [--tasks 100] [--corpus-size 2000]
+    python -m train.demo                      # 24 tasks, best of 16 candidates a round
+    python -m train.demo --tasks 100 --samples 128
+    python -m train.demo --full               # 100 tasks, best of 128 (the earlier demo; ~10 min)
+
+The full report on the whole test split, with a plot and JSON: `python -m train.evaluate --help`.
 """
 
 from __future__ import annotations
 
 import argparse
+import time
 
 from progrefine_env.lang import EvalError
-from progrefine_env.tasks.corpus import load_corpus
+from progrefine_env.tasks.corpus import DEFAULT_CORPUS_SIZE, load_corpus
 from progrefine_env.tasks.task import Task
 from train.evaluate import SHIPPED_CHECKPOINT
+
+COLUMNS = """columns: corr = share of each program's nodes masked at the start; round = refinement round
+  (each round the model rewrites every node); tok_acc = share of the masked nodes that hold the
+  original token; changed = nodes changed that round (mean); conf = the model's mean probability
+  of its chosen tokens; pass = share of programs passing all their visible tests so far; held =
+  those also passing their held-out tests (never shown to the model); exact = share identical
+  to the original program (a passing program may differ from it and still be right)."""
 
 
 def show_task(task: Task) -> None:
@@ -24,17 +37,47 @@ def show_task(task: Task) -> None:
         print(f"  {test.inputs} -> {got!r}  expected {test.output!r}  [{verdict}]")
 
 
-def _a_repair(model, tasks, refine_level, decoding) -> tuple[Task, list[str]]:
-    """The first task the model repairs after round 0 (its round-0 guess fails, a later round
-    passes), else the first task: shows refinement rather than a one-shot guess."""
-    first = None
-    for task in tasks[:40]:
+def show_refinement(tasks: list[Task], samples: int) -> None:
+    """The report on `tasks`, one corruption level at a time (printed as each is done), then a
+    repair that takes more than one round."""
+    from agents.checkpoint import load_checkpoint
+    from agents.refine import DEFAULT_LEVELS, format_report, refine_level, refinement_report
+    from agents.strategies import Decoding
+
+    model, _ = load_checkpoint(SHIPPED_CHECKPOINT)
+    decoding = Decoding(samples=samples)
+    print(f"== the shipped checkpoint ({SHIPPED_CHECKPOINT.name}) refines {len(tasks)} of them, 5 rounds each,")
+    print(f"   at {len(DEFAULT_LEVELS)} corruption levels; each round it keeps the best of {samples} candidates")
+    print(f"   (sampled at temperature {decoding.temperature}) on the visible tests\n\n{COLUMNS}\n", flush=True)
+    for k, level in enumerate(DEFAULT_LEVELS):
+        began = time.perf_counter()
+        table = format_report(refinement_report(model, tasks, levels=[level], decoding=decoding)).splitlines()
+        print("\n".join(table if k == 0 else table[1:]), f"   ({time.perf_counter() - began:.0f} s)", flush=True)
+    print("\n== one program repaired round by round (half its nodes masked at the start)", flush=True)
+    found = _multi_round_repair(model, tasks, refine_level, decoding)
+    if found is None:
+        print("   (every repair here took a single round or failed: try more --tasks)")
+        return
+    task, trace = found
+    print(f"   target:  {task.program}")
+    for r, text in enumerate(trace):
+        print(f"   {'start' if r == 0 else f'round {r - 1}'}: {text}")
+        if r > 0 and _passes_all(text):
+            break  # a solved program is left as it is
+
+
+def _multi_round_repair(model, tasks, refine_level, decoding, budget_s: float = 20.0):
+    """The first task whose round-0 program fails its tests and a later round's passes: it shows
+    refinement rather than a one-shot guess. None if none is found within `budget_s` seconds."""
+    began = time.perf_counter()
+    for task in tasks:
         trace: list[str] = []
         refine_level(model, [task], level=0.5, trace=trace, decoding=decoding)
-        first = first or (task, trace)
-        if "[0/" not in trace[-1] and _passes_all(trace[-1]) and not _passes_all(trace[1]):
+        if not _passes_all(trace[1]) and _passes_all(trace[-1]):
             return task, trace
-    return first
+        if time.perf_counter() - began > budget_s:
+            break
+    return None
 
 
 def _passes_all(line: str) -> bool:
@@ -42,36 +85,37 @@ def _passes_all(line: str) -> bool:
     return passed == total
 
 
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m train.demo", description=__doc__.split("\n\n")[0])
-    parser.add_argument("--tasks", type=int, default=100, help="test-split tasks to refine")
-    parser.add_argument("--corpus-size", type=int, default=2000, help="generated corpus size (all splits)")
-    args = parser.parse_args(argv)
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m train.demo",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    parser.add_argument("--tasks", type=int, default=24, help="held-out (test split) tasks to refine")
+    parser.add_argument("--samples", type=int, default=16, help="candidates a round (best of k, on the visible tests)")
+    parser.add_argument("--full", action="store_true", help="the full demo: 100 tasks, best of 128 (~10 min)")
+    parser.add_argument("--corpus-size", type=int, default=DEFAULT_CORPUS_SIZE, help="generated corpus (all splits)")
+    return parser
 
-    tasks = load_corpus("test", size=args.corpus_size, seed=0)
-    print(f"== {len(tasks)} held-out tasks generated (test split); three of them:\n")
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    if args.full:
+        args.tasks, args.samples = 100, 128
+    start = time.perf_counter()
+    print("== ProgRefine demo: an agent repairs programs from their tests, round by round")
+    print(f"   (this run: {args.tasks} tasks, best of {args.samples}; `--full` or `python -m train.evaluate`"
+          " for the full report)\n", flush=True)  # fmt: skip
+    tasks = load_corpus("test", size=args.corpus_size, seed=0, progress=True)
+    print(f"== {len(tasks)} held-out tasks (test split of the generated corpus); three of them:\n")
     for task in tasks[:3]:
         show_task(task)
         print()
     if not SHIPPED_CHECKPOINT.exists():
         print(f"(no checkpoint at {SHIPPED_CHECKPOINT}: train one with `python -m train.scheduled_sampling`)")
         return 0
-
-    from agents.checkpoint import load_checkpoint
-    from agents.refine import format_report, refine_level, refinement_report
-    from agents.strategies import Decoding
-
-    model, _ = load_checkpoint(SHIPPED_CHECKPOINT)
-    subset = tasks[: args.tasks]
-    print(f"== refinement report of {SHIPPED_CHECKPOINT.name} on {len(subset)} held-out tasks\n")
-    decoding = Decoding()
-    print(f"(decoding: best of {decoding.samples} candidates per round at temperature {decoding.temperature}, "
-          "scored on the visible tests; see agents/strategies.py)")  # fmt: skip
-    print(format_report(refinement_report(model, subset, decoding=decoding)))
-    task, trace = _a_repair(model, subset, refine_level, decoding)
-    print(f"\n== one program repaired round by round (half its nodes masked)\n  target:  {task.program}")
-    for r, text in enumerate(trace):
-        print(f"  {'start' if r == 0 else f'round {r - 1}'}: {text}")
+    show_refinement(tasks[: args.tasks], args.samples)
+    print(f"\n(demo done in {time.perf_counter() - start:.0f} s)")
     return 0
 
 

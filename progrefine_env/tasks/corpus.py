@@ -8,6 +8,9 @@ everything that determines it: the generator's version, the config, the seed and
 second file beside it, `<name>.meta.json`, records the settings and each task's split, and is
 written last: a corpus file without it is ignored (and regenerated).
 
+A corpus of the default settings ships with the package (`progrefine_env/data/`, see
+`shipped.py`): it is read from there, without generating anything, when its key matches.
+
 Our own cache files are trusted: loading them skips `load_tasks`'s validation (re-running every
 test of every task), which would take seconds for a big corpus; `verify=True` asks for it.
 """
@@ -21,13 +24,13 @@ import os
 import sys
 import uuid
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
 from ..lang import TOKEN_ID, Program
 from .generator import GENERATOR_VERSION, GeneratorConfig, fingerprint, generate_tasks_with_fingerprints
-from .io import load_tasks, save_tasks
+from .io import load_tasks, save_tasks, task_from_json
 from .task import Task, Test
 
 __all__ = [
@@ -108,28 +111,41 @@ def load_corpus(
     path = corpus_path(size, seed, config, cache_dir)
     found = _MEMORY.get((path, split)) if not verify else None
     if found is None:
-        found = _read(path, size, verify, split)
+        from .shipped import read_shipped
+
+        found = read_shipped(split, size, seed, config, verify)
         if found is None:
-            if workers is None:
-                workers = min(8, os.cpu_count() or 1) if size >= 2000 else 1
-            made = None
-            try:
-                with _locked(path):
-                    found = _read(path, size, verify, split)  # another process may have made it meanwhile
-                    if found is None:
-                        made = _generate(size, seed, config, workers, progress)
-                        _write(path, *made, {"size": size, "seed": seed, "config": config.to_json()})
-            except OSError as err:  # an unwritable cache: go on without it
-                warnings.warn(f"cannot cache the corpus at {path}: {err}", stacklevel=2)
-                if found is None and made is None:
-                    made = _generate(size, seed, config, workers, progress)
-            if made is not None:  # keep every split: the others are asked for next, as a rule
-                tasks, letters = made
-                for name in SPLITS:
-                    _MEMORY[(path, name)] = [t for t, mine in zip(tasks, letters) if mine == _LETTER[name]]
-                found = _MEMORY[(path, split)]
+            found = _read(path, size, verify, split)
+        if found is None:
+            found = _make(path, size, seed, config, split, verify, workers, progress)
         _MEMORY[(path, split)] = found
     return list(found)
+
+
+def _make(path: Path, size: int, seed: int, config: GeneratorConfig, split: str, verify: bool,
+          workers: int | None, progress: bool) -> list[Task]:  # fmt: skip
+    """Generate the corpus (unless another process has just cached it) and cache it."""
+    if workers is None:
+        workers = min(8, os.cpu_count() or 1) if size >= 2000 else 1
+    if progress:
+        print(f"generating a corpus of {size} tasks (seed {seed}; none ships with the package for these settings); "
+              f"cached in {path.parent} for next time", file=sys.stderr, flush=True)  # fmt: skip
+    made = None
+    try:
+        with _locked(path):
+            found = _read(path, size, verify, split)  # another process may have made it meanwhile
+            if found is not None:
+                return found
+            made = _generate(size, seed, config, workers, progress)
+            _write(path, *made, {"size": size, "seed": seed, "config": config.to_json()})
+    except OSError as err:  # an unwritable cache: go on without it
+        warnings.warn(f"cannot cache the corpus at {path}: {err}", stacklevel=3)
+        if made is None:
+            made = _generate(size, seed, config, workers, progress)
+    tasks, letters = made  # keep every split: the others are asked for next, as a rule
+    for name in SPLITS:
+        _MEMORY[(path, name)] = [t for t, mine in zip(tasks, letters) if mine == _LETTER[name]]
+    return _MEMORY[(path, split)]
 
 
 def _generate(size: int, seed: int, config: GeneratorConfig, workers: int, progress: bool) -> tuple[list[Task], str]:
@@ -169,19 +185,27 @@ def _read(path: Path, size: int, verify: bool, split: str) -> list[Task] | None:
 def _load_trusted(path: Path, wanted: Sequence[bool] | None = None) -> list[Task]:
     """Tasks from one of our own cache files, without re-running their tests: all of them, or
     the k-th task of the file only where `wanted[k]` (the others are not even decoded)."""
+    with open(path, encoding="utf-8") as handle:
+        return decode_lines(handle, wanted)
+
+
+def decode_lines(lines: Iterable[str], wanted: Sequence[bool] | None = None, verify: bool = False) -> list[Task]:
+    """The tasks of JSON Lines `lines` (blank and `#` lines skipped): all, or the k-th only where
+    `wanted[k]`. Trusted (built without re-running the tests) unless `verify`, which validates
+    each like `load_tasks` (raising ValueError with the line's reason)."""
     tasks: list[Task] = []
     token_id = TOKEN_ID
     k = -1
     collecting = gc.isenabled()
     gc.disable()  # a million small objects: the collector would triple the time, finding nothing
     try:
-        with open(path, encoding="utf-8") as handle:
-            for line in handle:
-                if not line.strip() or line.lstrip().startswith("#"):
-                    continue
-                k += 1
-                if wanted is None or wanted[k]:
-                    tasks.append(_trusted_task(json.loads(line), token_id))
+        for line in lines:
+            if not line.strip() or line.lstrip().startswith("#"):
+                continue
+            k += 1
+            if wanted is None or wanted[k]:
+                record = json.loads(line)
+                tasks.append(task_from_json(record) if verify else _trusted_task(record, token_id))
     finally:
         if collecting:
             gc.enable()
