@@ -18,6 +18,7 @@ import numpy as np
 import torch
 from sb3_contrib import MaskablePPO
 from stable_baselines3.common.env_util import make_vec_env
+from stable_baselines3.common.logger import Logger
 
 import progrefine_env  # noqa: F401  (registers ProgramRefine-v0)
 from progrefine_env.tasks.corpus import DEFAULT_CORPUS_SIZE
@@ -51,6 +52,9 @@ def main(argv: list[str] | None = None) -> None:
     model = MaskablePPO(
         "MultiInputPolicy", env, n_steps=max(256 // args.n_envs, 32), batch_size=64, seed=args.seed, device="cpu"
     )
+    # SB3's default logger makes an empty SB3-<date> folder in the temp folder on every run even
+    # when it logs nothing; a logger of our own writes nowhere.
+    model.set_logger(Logger(folder=None, output_formats=[]))
     model.learn(total_timesteps=args.timesteps)
     print(f"trained {model.num_timesteps} steps ({args.action_mode} mode)")
 

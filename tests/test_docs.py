@@ -61,7 +61,7 @@ def code(cell: str) -> list[str]:
 def test_every_token_is_documented_with_an_example_that_evaluates_as_stated():
     rows = table_rows((ROOT / "docs" / "language.md").read_text(encoding="utf-8"), "| token | arity |")
     documented, checked = set(), 0
-    for token_cell, arity, _type, example, value in rows:
+    for token_cell, _arity, _type, example, value in rows:
         tokens = code(token_cell)
         if tokens == ["-1", "0", "1", "10"]:  # the constants row: `-1` `0` `1` ... `10`
             tokens = [str(k) for k in range(-1, 11)]

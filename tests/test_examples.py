@@ -17,7 +17,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def run_example(name: str, *args: str, env: dict | None = None, timeout: int = 120) -> str:
-    environ = {**os.environ, **(env or {})}
+    environ = {key: value for key, value in {**os.environ, **(env or {})}.items() if value is not None}
     environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), environ.get("PYTHONPATH")]))
     done = subprocess.run(
         [sys.executable, str(ROOT / "examples" / name), *args],
@@ -58,6 +58,16 @@ def test_maskable_ppo(task_file, action_mode):
     )  # fmt: skip
     assert re.search(r"^trained \d+ steps \(" + action_mode + r" mode\)$", out, re.M)
     assert re.search(r"^eval: mean return [+-]\d\.\d{3}, solved \d/2$", out, re.M)
+
+
+def test_maskable_ppo_leaves_nothing_in_the_temp_folder(task_file, tmp_path):
+    pytest.importorskip("sb3_contrib")
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    environ = {"SB3_LOGDIR": None, "TMPDIR": str(temp)}  # SB3's defaults, as a user has them
+    run_example("maskable_ppo.py", "--tasks", task_file, "--timesteps", "64", "--max-nodes", "32",
+                "--eval-episodes", "1", "--n-envs", "1", env=environ)  # fmt: skip
+    assert list(temp.iterdir()) == []
 
 
 def test_examples_have_help():

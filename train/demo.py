@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import time
+from dataclasses import asdict
 
 from progrefine_env.lang import EvalError
 from progrefine_env.tasks.corpus import DEFAULT_CORPUS_SIZE, load_corpus
@@ -39,9 +40,9 @@ def show_task(task: Task) -> None:
 
 def show_refinement(tasks: list[Task], samples: int) -> None:
     """The report on `tasks`, one corruption level at a time (printed as each is done), then a
-    repair that takes more than one round."""
+    repair from those runs that took more than one round."""
     from agents.checkpoint import load_checkpoint
-    from agents.refine import DEFAULT_LEVELS, format_report, refine_level, refinement_report
+    from agents.refine import DEFAULT_LEVELS, format_report
     from agents.strategies import Decoding
 
     model, _ = load_checkpoint(SHIPPED_CHECKPOINT)
@@ -49,35 +50,56 @@ def show_refinement(tasks: list[Task], samples: int) -> None:
     print(f"== the shipped checkpoint ({SHIPPED_CHECKPOINT.name}) refines {len(tasks)} of them, 5 rounds each,")
     print(f"   at {len(DEFAULT_LEVELS)} corruption levels; each round it keeps the best of {samples} candidates")
     print(f"   (sampled at temperature {decoding.temperature}) on the visible tests\n\n{COLUMNS}\n", flush=True)
+    traces: list[tuple[float, Task, list[str]]] = []
     for k, level in enumerate(DEFAULT_LEVELS):
         began = time.perf_counter()
-        table = format_report(refinement_report(model, tasks, levels=[level], decoding=decoding)).splitlines()
+        rounds = _level_with_progress(model, tasks, level, decoding, traces)
+        table = format_report({"levels": [{"corruption": level, "rounds": rounds}]}).splitlines()
         print("\n".join(table if k == 0 else table[1:]), f"   ({time.perf_counter() - began:.0f} s)", flush=True)
-    print("\n== one program repaired round by round (half its nodes masked at the start)", flush=True)
-    found = _multi_round_repair(model, tasks, refine_level, decoding)
-    if found is None:
-        print("   (every repair here took a single round or failed: try more --tasks)")
-        return
-    task, trace = found
-    print(f"   target:  {task.program}")
+    show_repair(traces)
+
+
+def _level_with_progress(model, tasks, level, decoding, traces: list, chunk: int = 6) -> list[dict]:
+    """`refine_level` on `tasks`, `chunk` tasks at a time under a progress bar; the per-round
+    means are combined weighted by chunk size. Each task keeps the corruption it has in one call
+    (seed 0 + its index); only the candidates sampled differ from one call's. The rounds of each
+    chunk's first task are appended to `traces` as `(level, task, programs)`."""
+    from tqdm import tqdm
+
+    from agents.refine import refine_level
+
+    sums: list[dict] = []
+    with tqdm(total=len(tasks), desc=f"corruption {level}", unit="task", leave=False) as bar:
+        for start in range(0, len(tasks), chunk):
+            part, trace = tasks[start : start + chunk], []
+            for r, stats in enumerate(refine_level(model, part, level, seed=start, trace=trace, decoding=decoding)):
+                if r == len(sums):
+                    sums.append(dict.fromkeys(asdict(stats), 0.0))
+                for key, value in asdict(stats).items():
+                    sums[r][key] += value * len(part)
+            traces.append((level, part[0], trace))
+            bar.update(len(part))
+    return [{**{key: value / len(tasks) for key, value in row.items()}, "round": r} for r, row in enumerate(sums)]
+
+
+def show_repair(traces: list[tuple[float, Task, list[str]]]) -> None:
+    """A repair that fails its tests after round 0 and passes them later (refinement, not a
+    one-shot guess); else the one that gained most tests over its rounds."""
+    multi = [t for t in traces if not _passes_all(t[2][1]) and _passes_all(t[2][-1])]
+    level, task, trace = (multi or sorted(traces, key=lambda t: _passed(t[2][1]) - _passed(t[2][-1])))[0]
+    what = "repaired round by round" if multi else "refined (no repair here took more than one round)"
+    print(f"\n== one program {what}; {level:.0%} of its nodes masked at the start\n   target:  {task.program}")
     for r, text in enumerate(trace):
         print(f"   {'start' if r == 0 else f'round {r - 1}'}: {text}")
         if r > 0 and _passes_all(text):
             break  # a solved program is left as it is
+    if multi:
+        same = text.rsplit("   [", 1)[0].strip() == str(task.program)
+        print("   (the original program)" if same else "   (not the original, but it passes the same visible tests)")
 
 
-def _multi_round_repair(model, tasks, refine_level, decoding, budget_s: float = 20.0):
-    """The first task whose round-0 program fails its tests and a later round's passes: it shows
-    refinement rather than a one-shot guess. None if none is found within `budget_s` seconds."""
-    began = time.perf_counter()
-    for task in tasks:
-        trace: list[str] = []
-        refine_level(model, [task], level=0.5, trace=trace, decoding=decoding)
-        if not _passes_all(trace[1]) and _passes_all(trace[-1]):
-            return task, trace
-        if time.perf_counter() - began > budget_s:
-            break
-    return None
+def _passed(line: str) -> int:
+    return int(line.rsplit("[", 1)[1].split("/")[0])
 
 
 def _passes_all(line: str) -> bool:

@@ -1,0 +1,44 @@
+"""Test-session setup: the suite leaves the temp folder as it found it.
+
+Everything the tests write to the temp folder (pytest's `tmp_path` folders, libraries that write
+there by default, and the subprocesses the tests start, which inherit `TMPDIR`) goes to one folder
+of this session's own, created here and removed at the end. Before it is removed, anything in it
+but pytest's folders is a leak: it is listed and the session fails.
+
+Known writers are configured not to write: Stable-Baselines3's default logger makes a
+`SB3-<date>` folder in the temp folder even when it logs nothing (`SB3_LOGDIR` names an existing
+folder instead); torch's compiler caches go to a named subfolder, removed with the rest.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+
+import pytest
+
+SESSION_TMP = tempfile.mkdtemp(prefix="progrefine-tests-")
+os.environ["TMPDIR"] = SESSION_TMP
+tempfile.tempdir = None  # gettempdir() reads TMPDIR again
+os.environ["SB3_LOGDIR"] = SESSION_TMP  # exists: SB3's logger creates nothing (it writes no files at verbose 0)
+os.environ["TORCHINDUCTOR_CACHE_DIR"] = os.path.join(SESSION_TMP, "torchinductor")
+os.environ["TRITON_CACHE_DIR"] = os.path.join(SESSION_TMP, "triton")
+EXPECTED = ("pytest-of-", "torchinductor", "triton")
+"""Entries of the session's temp folder that are not leaks."""
+
+
+def leaks(folder: str) -> list[str]:
+    return sorted(name for name in os.listdir(folder) if not name.startswith(EXPECTED))
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    left = leaks(SESSION_TMP)
+    shutil.rmtree(SESSION_TMP, ignore_errors=True)
+    if left:
+        reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+        message = f"the tests left {len(left)} entries in the temp folder: {', '.join(left[:10])}"
+        if reporter is not None:
+            reporter.write_line(f"ERROR: {message}", red=True)
+        session.exitstatus = pytest.ExitCode.TESTS_FAILED
