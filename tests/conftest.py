@@ -7,7 +7,8 @@ but pytest's folders is a leak: it is listed and the session fails.
 
 Known writers are configured not to write: Stable-Baselines3's default logger makes a
 `SB3-<date>` folder in the temp folder even when it logs nothing (`SB3_LOGDIR` names an existing
-folder instead); torch's compiler caches go to a named subfolder, removed with the rest.
+folder instead); torch's compiler caches go to a named subfolder, removed with the rest, as are
+torch_geometric's generated modules (see EXPECTED).
 """
 
 from __future__ import annotations
@@ -24,8 +25,11 @@ tempfile.tempdir = None  # gettempdir() reads TMPDIR again
 os.environ["SB3_LOGDIR"] = SESSION_TMP  # exists: SB3's logger creates nothing (it writes no files at verbose 0)
 os.environ["TORCHINDUCTOR_CACHE_DIR"] = os.path.join(SESSION_TMP, "torchinductor")
 os.environ["TRITON_CACHE_DIR"] = os.path.join(SESSION_TMP, "triton")
-EXPECTED = ("pytest-of-", "torchinductor", "triton")
-"""Entries of the session's temp folder that are not leaks."""
+EXPECTED = ("pytest-of-", "torchinductor", "triton", "torch_geometric.", "__pycache__")
+"""Entries of the session's temp folder that are not leaks of ours. torch_geometric writes each
+message-passing layer's generated `propagate` module to a temp file, once per process, and never
+removes it (torch_geometric/template.py), and Python caches its bytecode beside it: removed with
+this folder."""
 
 
 def leaks(folder: str) -> list[str]:

@@ -3,6 +3,7 @@ damaged shipped file is ignored; the shipped file is what the generator makes to
 
 from __future__ import annotations
 
+import functools
 import gzip
 import json
 from pathlib import Path
@@ -58,6 +59,7 @@ def test_only_the_current_shipped_file_is_in_the_package():
     assert shipped_corpus_path().stat().st_size < 5_000_000
 
 
+@functools.cache
 def small_corpus(count: int = 30, seed: int = 3):
     tasks, fps = generate_tasks_with_fingerprints(count, seed, GeneratorConfig())
     return tasks, "".join(corpus._LETTER[split_of_fingerprint(fp)] for fp in fps)
