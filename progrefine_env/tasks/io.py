@@ -22,7 +22,7 @@ class TaskFileError(ValueError):
 
 
 _ONE_LINE_HINT = " (a task is one JSON object on one line; see docs/tasks.md)"
-_KEYS = {"name", "inputs", "program", "tests", "held_out_tests"}
+_KEYS = {"name", "description", "inputs", "program", "tests", "held_out_tests"}
 
 
 def task_from_json(record: object) -> Task:
@@ -38,6 +38,9 @@ def task_from_json(record: object) -> Task:
     name = record.get("name", "")
     if not isinstance(name, str):
         raise ValueError("'name' must be a string")
+    description = record.get("description", "")
+    if not isinstance(description, str):
+        raise ValueError("'description' must be a string")
     input_types = record["inputs"]
     if not isinstance(input_types, dict):
         raise ValueError("'inputs' must map input names to 'int' or 'list'")
@@ -56,7 +59,7 @@ def task_from_json(record: object) -> Task:
     held_out = _tests(record.get("held_out_tests", []), "held_out_tests", input_types)
     if not tests:
         raise ValueError("a task needs at least one visible test")
-    task = Task(name, dict(input_types), program, tests, held_out)
+    task = Task(name, dict(input_types), program, tests, held_out, description)
     for kind, group in (("test", tests), ("held-out test", held_out)):
         for k, ok in enumerate(passes(program, input_types, group)):
             if not ok:

@@ -31,6 +31,7 @@ class Task:
         program: the target program.
         tests: visible tests: what an agent sees and is rewarded on.
         held_out_tests: for evaluation only, to tell a right program from one that fits the tests.
+        description: what the program computes, in words (optional; for people, never shown to agents).
     """
 
     name: str
@@ -38,6 +39,7 @@ class Task:
     program: Program
     tests: tuple[Test, ...]
     held_out_tests: tuple[Test, ...] = field(default=())
+    description: str = ""
 
     def to_json(self) -> dict:
         record: dict = {
@@ -45,6 +47,8 @@ class Task:
             "program": unparse(self.program),
             "tests": [t.to_json() for t in self.tests],
         }
+        if self.description:
+            record = {"description": self.description, **record}
         if self.name:
             record = {"name": self.name, **record}
         if self.held_out_tests:
