@@ -93,16 +93,12 @@ def spec_mask(program, input_types, node: int) -> set[int]:
 @pytest.mark.parametrize("corruption_mode", ["mask", "noise"])
 def test_an_edit_inside_the_grammar_mask_keeps_a_well_typed_program_well_typed(action_mode, corruption_mode):
     """For a well-typed program, every edit inside the grammar mask is applied as it is and leaves
-    the program well-typed, and the mask is exactly LANGUAGE.md's set of such tokens.
-
-    The one exception is a node for which LANGUAGE.md's set is empty: that happens only in
-    incomplete programs (a `<mask>` head whose arguments no token of its arity accepts; a hole's
-    type is a wildcard whatever its arity), and there the mask is the documented non-empty
-    fallback (`lang.types._relax`), which need not keep the program well-typed; such steps are
-    counted, and checked to be rare. See test_masks_are_a_fallback_at_a_dead_end below."""
+    the program well-typed, and the mask is exactly LANGUAGE.md's set of such tokens, which is
+    never empty in a well-typed program (the token a completion puts there is in it; issue 13
+    found dead ends around holes when parameters and masked lambdas were checked apart)."""
     env = make_env(action_mode=action_mode, corruption_mode=corruption_mode, corruption=(0.1, 1.0))
     rng = np.random.default_rng(11)
-    checked = fallback = 0
+    checked = 0
     for episode in range(60):
         index = episode % len(TASKS)
         obs, info = env.reset(seed=episode, options={"task_index": index})
@@ -122,23 +118,16 @@ def test_an_edit_inside_the_grammar_mask_keeps_a_well_typed_program_well_typed(a
             well_typed = check(program, types).well_typed
             exact = spec_mask(program, types, node)
             obs, _, terminated, truncated, info = env.step(action)
-            if well_typed and exact:
+            if well_typed:
                 assert set(np.flatnonzero(mask[node])) == exact, (unparse(program), node)
                 changed = token != program.tokens[node]
                 assert info["invalid_edits"] == 0 and info["nodes_changed"] == int(changed)
                 assert parse(info["program"]) == program.replace({node: token})
                 assert check(parse(info["program"]), types).well_typed, (unparse(program), node, token)
                 checked += 1
-            elif well_typed:
-                assert not program.complete  # a dead end only arises around holes
-                fallback += 1
             if terminated or truncated:
                 break
-    print(f"{checked} edits checked, {fallback} at a dead end")
     assert checked > 250
-    if corruption_mode == "noise":
-        assert fallback == 0  # complete programs: the masks are always exact
-    assert fallback < checked / 5
 
 
 def test_a_complete_well_typed_program_has_exact_masks_everywhere():
