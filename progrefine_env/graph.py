@@ -37,7 +37,7 @@ class StaticGraph:
     edge_types: np.ndarray  # [e]
 
 
-@lru_cache(maxsize=16384)
+@lru_cache(maxsize=2048)  # an episode keeps one shape; more would only hold memory
 def static_graph(arities: tuple[int, ...]) -> StaticGraph:
     shape: Shape = shape_of(arities)
     src, dst, kinds = [], [], []

@@ -88,7 +88,8 @@ class Fuzzer:
             env.action_space.seed(seed + k)
         self.rng = np.random.default_rng(seed)
         self.stats = FuzzStats()
-        self.check_every, self._turn, self._seed = check_every, -1, seed
+        self.check_every, self._turn = check_every, -1
+        self.kinds = (0, 1, 2)  # 0: one masked edit, 1: a masked round (rewrite mode), 2: raw sample
         self._next_episode()
 
     def run(self, steps: int) -> FuzzStats:
@@ -126,7 +127,7 @@ class Fuzzer:
 
     def _step(self) -> None:
         env, stats = self.env, self.stats
-        kind = self.rng.integers(3)  # 0: one masked edit, 1: a masked round (rewrite), 2: raw sample
+        kind = self.kinds[self.rng.integers(len(self.kinds))]
         action = self._guard("action_masks", lambda: self._action(kind))
         if action is None:
             self._next_episode()

@@ -439,3 +439,51 @@ def test_traced_run_counts_every_evaluation():
     assert compiled.reached == [1, 0, 2, 2, 2, 1, 0, 3, 3, 3, 1]
     assert compiled.values[2] == [6, 4]
     assert compiled.values[7] == [True, False, True]
+
+
+def at_stack_depth(frames: int, call):
+    """`call()` made from `frames` Python frames deeper than here."""
+    return call() if frames == 0 else at_stack_depth(frames - 1, call)
+
+
+def test_evaluate_does_not_depend_on_the_callers_stack_depth():
+    """Issue 13, item 4: a program worth 1 at top level gave EvalError('fuel') 700 frames deep."""
+    import sys
+
+    nested = "(len x)"
+    for _ in range(40):  # 241 levels, higher-order tokens and lambdas all the way down
+        nested = f"(len (filter (lam (> (count (lam (< a 5)) (range a)) -1)) (range {nested})))"
+    program, inputs = parse(nested), {"x": [1, 2]}
+    near_the_limit = sys.getrecursionlimit() - 60
+    for compiled in (Compiled(program), Compiled(program, trace=True)):
+        top = compiled.run(inputs)
+        assert top == 2
+        assert at_stack_depth(near_the_limit, lambda c=compiled: c.run(inputs)) == top
+    assert at_stack_depth(near_the_limit, lambda: evaluate(program, inputs)) == 2
+    assert evaluate(parse("(+ 1 " * 255 + "0" + ")" * 255), {}) == 255  # as deep as parse allows
+    assert sys.getrecursionlimit() == near_the_limit + 60  # restored
+
+
+def test_evaluate_refuses_what_is_not_a_program_or_inputs():
+    """Issue 13, item 7: `evaluate(p, None)` raised AttributeError."""
+    program = parse("(len x)")
+    with pytest.raises(ValueError, match="mapping"):
+        evaluate(program, None)
+    with pytest.raises(ValueError, match="mapping"):
+        evaluate(program, [("x", [1])])
+    with pytest.raises(TypeError, match="Program"):
+        evaluate("(len x)", {"x": [1]})
+
+
+def test_large_programs_are_not_kept_compiled():
+    """Issue 13, item 3: one huge program left 148 MB in the compiled-program cache."""
+    from progrefine_env.lang import interpreter
+
+    big = "(+ 1 2)"
+    while len(parse(big)) <= 300:
+        big = f"(+ {big} {big})"
+    before = interpreter._compile_cached.cache_info().currsize
+    assert evaluate(parse(big), {}) == 3 * big.count("(+ 1 2)")
+    assert interpreter._compile_cached.cache_info().currsize == before
+    evaluate(parse("(- 9 (* 8 (+ 7 6)))"), {})  # a small one is kept
+    assert interpreter._compile_cached.cache_info().currsize == before + 1

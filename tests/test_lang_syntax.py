@@ -1,6 +1,7 @@
 """LANGUAGE.md, "Syntax": parsing, the canonical printer, and every kind of parse error with its
 position; also the `(<mask> ...)` extension for masked inner nodes and the Program container."""
 
+import numpy as np
 import pytest
 
 from progrefine_env.lang import (
@@ -230,3 +231,55 @@ def test_subtree():
     assert unparse(program.subtree(5)) == "(take y x)"
     assert program.subtree(0) == program
     assert len(program) == 10 and ARITY[program.tokens[0]] == 3
+
+
+def test_program_construction_refuses_what_is_not_a_token_id():
+    """Issue 13, item 7: `from_tokens([999])` raised IndexError, `Program((True,), (0,))` was
+    accepted as `<mask>` (True == 1)."""
+    for bad in ([999], [-1], [True], [1.0], ["x"]):
+        with pytest.raises(ShapeError, match="node 0"):
+            Program.from_tokens(bad)
+    with pytest.raises(ShapeError, match="must be ints"):
+        Program((True,), (0,))
+    with pytest.raises(ShapeError, match="must be ints"):
+        Program((TOKEN_ID["x"],), (False,))
+    with pytest.raises(TypeError, match="tuples"):
+        Program([TOKEN_ID["x"]], [0])
+    assert Program.from_tokens(np.array(ids("len", "x"))) == parse("(len x)")  # numpy ids are ids
+
+
+def test_replace_refuses_nodes_and_tokens_that_do_not_exist():
+    program = parse("(+ 1 2)")
+    for node in (3, -1, True, "0"):
+        with pytest.raises(IndexError, match="not a node"):
+            program.replace({node: TOKEN_ID["1"]})
+    for token in (True, 999, 2.0):
+        with pytest.raises(ShapeError):
+            program.replace({1: token})
+
+
+def chain(levels: int) -> list[int]:
+    """`(not (not ... (< 1 2)))`: a program `levels` + 1 nodes deep."""
+    return ids(*["not"] * levels, "<", "1", "2")
+
+
+def test_programs_are_bounded_in_size_and_depth_wherever_they_enter():
+    """Issue 13, item 3: a program of a million nodes built through the API took 11 s and 960 MB
+    to check and compile before fuel could stop it."""
+    from progrefine_env.lang import MAX_DEPTH, MAX_NODES
+
+    assert Program.from_tokens(chain(MAX_DEPTH - 1))  # deepest node at depth MAX_DEPTH
+    with pytest.raises(ShapeError, match="deeper than"):
+        Program.from_tokens(chain(MAX_DEPTH))
+    bushy = "1"
+    while bushy.count("1") <= MAX_NODES // 2:  # a full binary tree: shallow, more than MAX_NODES nodes
+        bushy = f"(+ {bushy} {bushy})"
+    with pytest.raises(ParseError, match="at most"):
+        parse(bushy)
+    with pytest.raises(ShapeError, match="at most"):
+        Program.from_tokens([TOKEN_ID["+"]] * 600_000 + [TOKEN_ID["1"]] * 600_001)
+    with pytest.raises(ShapeError, match="at most"):
+        Program((TOKEN_ID["1"],) * 1_000_000, (0,) * 1_000_000)
+    assert parse("(not " * (MAX_DEPTH - 1) + "(< 1 2)" + ")" * (MAX_DEPTH - 1)) == Program.from_tokens(
+        chain(MAX_DEPTH - 1)
+    )

@@ -7,6 +7,7 @@ that reach the caller: running a program can only compute a value.
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
@@ -162,6 +163,9 @@ class _State:
 
 
 Hook = Callable[[Value], Value]
+_FRAMES_PER_LEVEL = 8
+"""Python frames one level of a program can take at most while it runs: the node's closure, a
+trace and a hook wrapper, a higher-order operator, a comprehension or generator, a lambda body."""
 
 
 class Compiled:
@@ -180,19 +184,44 @@ class Compiled:
         self._root = _build(program, self._state, trace, hooks or {})
 
     def run(self, inputs: Mapping[str, Value]) -> Value | EvalError:
-        """The program's value on `inputs` ({"x": [...], ...}), or the error that ended the run."""
+        """The program's value on `inputs` ({"x": [...], ...}), or the error that ended the run.
+
+        The result does not depend on how deep in the Python stack the caller is: a run that
+        meets Python's recursion limit is run again with the limit raised for it."""
+        try:
+            return self._start(inputs)
+        except _Fail as fail:
+            return EvalError(fail.kind)
+        except RecursionError:
+            return self._run_with_room(inputs)
+
+    def _start(self, inputs: Mapping[str, Value]) -> Value:
         st = self._state
         st.fuel = FUEL
         st.inputs = [inputs.get(name) for name in INPUT_NAMES]
         if self.trace:
             n = len(self.program)
             st.reached, st.values = [0] * n, [[] for _ in range(n)]
+        return self._root(0, 0)
+
+    def _run_with_room(self, inputs: Mapping[str, Value]) -> Value | EvalError:
+        """Run again with the recursion limit raised above the caller's depth by what this
+        program can need: a bounded number of frames per level (`MAX_DEPTH` bounds the levels)."""
+        depth, frame = 0, sys._getframe()
+        while frame is not None:
+            depth, frame = depth + 1, frame.f_back
+        wanted = depth + _FRAMES_PER_LEVEL * (max(self.program.shape.depth) + 1) + 100
+        previous = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(previous, wanted))
         try:
-            return self._root(0, 0)
+            return self._start(inputs)
         except _Fail as fail:
             return EvalError(fail.kind)
-        except RecursionError:  # only programs far deeper than parse() accepts
+        except RecursionError:  # only if another thread lowered the limit meanwhile
             return EvalError("fuel")
+        finally:
+            if sys.getrecursionlimit() == max(previous, wanted):
+                sys.setrecursionlimit(previous)
 
     @property
     def reached(self) -> list[int]:
@@ -274,7 +303,6 @@ def _node(tok: int, kids: list, st: _State):  # noqa: C901 - one case per token 
     return lambda a, b: tick() or op(left(a, b), right(a, b))
 
 
-@lru_cache(maxsize=8192)
 def _compile_checked(program: Program, signature: tuple[int, int, int]) -> Compiled | EvalError:
     if MASK in program.tokens:
         return EvalError("incomplete")
@@ -283,9 +311,17 @@ def _compile_checked(program: Program, signature: tuple[int, int, int]) -> Compi
     return Compiled(program)
 
 
+_compile_cached = lru_cache(maxsize=512)(_compile_checked)
+_CACHED_NODES = 256
+"""Larger programs are compiled afresh each time: a few of them would fill the cache's memory."""
+
+
 def compile_program(program: Program, input_types: Mapping[str, str]) -> Compiled | EvalError:
     """Check `program` and compile it, or say why it cannot run (`incomplete` or `type`)."""
-    return _compile_checked(program, input_signature(input_types))
+    if not isinstance(program, Program):
+        raise TypeError(f"expected a Program, got {type(program).__name__} (parse text with `parse`)")
+    compile_ = _compile_cached if len(program) <= _CACHED_NODES else _compile_checked
+    return compile_(program, input_signature(input_types))
 
 
 def value_type(value: Value) -> str | None:
@@ -301,6 +337,8 @@ def value_type(value: Value) -> str | None:
 
 def input_error(inputs: Mapping[str, Value]) -> str | None:
     """Why `inputs` are not valid program inputs, or None."""
+    if not isinstance(inputs, Mapping):
+        return f"inputs must be a mapping such as {{'x': [1, 2]}}, got {type(inputs).__name__}"
     for name, value in inputs.items():
         if name not in INPUT_NAMES:
             return f"unknown input {name!r}"
@@ -319,8 +357,9 @@ def evaluate(program: Program, inputs: Mapping[str, Value]) -> Value | EvalError
     """Run `program` on `inputs`; the input types are those of the values given.
 
     Returns the value, or an `EvalError` whose kind says why the run failed. Never raises for
-    anything the program does; raises `ValueError` only for inputs that are not ints or lists of
-    ints within the language's limits.
+    anything the program does; raises `ValueError` only for inputs that are not a mapping of
+    ints or lists of ints within the language's limits, and `TypeError` for a `program` that is
+    not a `Program`.
     """
     problem = input_error(inputs)
     if problem:

@@ -13,6 +13,13 @@ from functools import lru_cache
 
 from .vocab import ARITY, MASK, MAX_ARITY, PAD, VOCAB, VOCAB_SIZE
 
+MAX_NODES = 10_000
+"""Most nodes a program may have: an implementation limit that bounds the work of checking and
+compiling a program before fuel applies (generated and environment programs have at most 64)."""
+MAX_DEPTH = 256
+"""Deepest node a program may have (the root has depth 0): an implementation limit that keeps
+evaluation within a bounded number of Python frames; `parse` nests no deeper."""
+
 
 @dataclass(frozen=True)
 class Shape:
@@ -42,12 +49,17 @@ class ShapeError(ValueError):
     """Arities that do not describe exactly one tree."""
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=2048)
 def shape_of(arities: tuple[int, ...]) -> Shape:
-    """The tree structure of a pre-order arity sequence (cached: shapes repeat across episodes)."""
+    """The tree structure of a pre-order arity sequence (cached: an episode keeps one shape).
+
+    Raises `ShapeError` for arities that are not one tree, or one larger than `MAX_NODES` nodes
+    or deeper than `MAX_DEPTH`."""
     n = len(arities)
     if n == 0:
         raise ShapeError("a program has at least one node")
+    if n > MAX_NODES:
+        raise ShapeError(f"a program has at most {MAX_NODES:,} nodes, this one has {n:,}")
     parent = [-1] * n
     depth = [0] * n
     position = [0] * n
@@ -61,6 +73,8 @@ def shape_of(arities: tuple[int, ...]) -> Shape:
                 raise ShapeError(f"node {i} lies outside the tree: the root's subtree ends before it")
             p = stack[-1]
             parent[i], depth[i], position[i] = p, depth[p] + 1, len(children[p])
+            if depth[i] > MAX_DEPTH:
+                raise ShapeError(f"node {i} lies deeper than {MAX_DEPTH} levels, the most a program may nest")
             children[p].append(i)
             if len(children[p]) == arities[p]:
                 stack.pop()
@@ -86,9 +100,15 @@ class Program:
     arities: tuple[int, ...]
 
     def __post_init__(self) -> None:
+        if not (type(self.tokens) is tuple and type(self.arities) is tuple):
+            raise TypeError("Program(tokens, arities) takes two tuples of ints; Program.from_tokens takes a list")
         if len(self.tokens) != len(self.arities):
             raise ShapeError(f"{len(self.tokens)} tokens but {len(self.arities)} arities")
+        if len(self.tokens) > MAX_NODES:  # before the loop below, which costs a little per node
+            raise ShapeError(f"a program has at most {MAX_NODES:,} nodes, this one has {len(self.tokens):,}")
         for i, (tok, arity) in enumerate(zip(self.tokens, self.arities)):
+            if type(tok) is not int or type(arity) is not int:  # no bool (True is <mask>'s id), no float
+                raise ShapeError(f"node {i}: token {tok!r} and arity {arity!r} must be ints")
             if not 0 <= tok < VOCAB_SIZE or tok == PAD:
                 raise ShapeError(f"node {i}: {tok!r} is not a program token id")
             if tok != MASK and ARITY[tok] != arity:
@@ -100,7 +120,9 @@ class Program:
     @classmethod
     def from_tokens(cls, tokens: tuple[int, ...] | list[int]) -> Program:
         """A complete program from its pre-order token ids (arities follow from the tokens)."""
-        tokens = tuple(int(t) for t in tokens)
+        if len(tokens) > MAX_NODES:
+            raise ShapeError(f"a program has at most {MAX_NODES:,} nodes, this one has {len(tokens):,}")
+        tokens = tuple(_token_id(i, t) for i, t in enumerate(tokens))
         if MASK in tokens:
             raise ShapeError("a `<mask>` node has no implied arity: pass arities explicitly")
         return cls(tokens, tuple(ARITY[t] for t in tokens))
@@ -119,9 +141,13 @@ class Program:
 
     def replace(self, edits: dict[int, int]) -> Program:
         """A copy with `edits[node] = token` applied; the shape is kept, so arities must match."""
-        tokens = list(self.tokens)
+        tokens, n = list(self.tokens), len(self.tokens)
         for node, tok in edits.items():
-            tokens[node] = tok
+            if type(node) is not int:
+                node = _node_index(node, n)
+            if not 0 <= node < n:
+                raise IndexError(f"node {node!r} is not a node of this {n}-node program")
+            tokens[node] = tok if type(tok) is int else _token_id(node, tok)
         return Program(tuple(tokens), self.arities)
 
     def subtree(self, node: int) -> Program:
@@ -133,3 +159,19 @@ class Program:
         from .syntax import unparse
 
         return unparse(self)
+
+
+def _token_id(node: int, tok) -> int:
+    """`tok` as a token id (numpy integers too), refusing bools, floats and ids out of range."""
+    if isinstance(tok, bool) or not hasattr(tok, "__index__"):
+        raise ShapeError(f"node {node}: {tok!r} is not a token id (an int)")
+    tok = int(tok)
+    if not 0 <= tok < VOCAB_SIZE or tok == PAD:
+        raise ShapeError(f"node {node}: {tok!r} is not a program token id")
+    return tok
+
+
+def _node_index(node, n: int) -> int:
+    if isinstance(node, bool) or not hasattr(node, "__index__"):
+        raise IndexError(f"node {node!r} is not a node of this {n}-node program")
+    return int(node)

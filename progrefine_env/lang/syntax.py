@@ -13,12 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
-from .program import Program
+from .program import MAX_DEPTH, MAX_NODES, Program
 from .vocab import ARITY, MASK, MAX_ARITY, PAD, TOKEN_ID, VOCAB
-
-MAX_DEPTH = 256
-"""Deepest nesting `parse` accepts: an implementation limit that keeps evaluation off Python's
-recursion limit; generated and environment programs are far shallower."""
 
 _LEXEME = re.compile(r"\s+|;[^\n]*|\(|\)|[^\s();]+")
 
@@ -74,13 +70,13 @@ def parse(text: str) -> Program:
         else:
             tok = _token(lexeme, text, offset)
             if tok != MASK and ARITY[tok] > 0:
-                raise ParseError(
-                    f"{lexeme!r} takes {ARITY[tok]} arguments: write ({lexeme} ...)", text, offset
-                )
+                raise ParseError(f"{lexeme!r} takes {ARITY[tok]} arguments: write ({lexeme} ...)", text, offset)
             tokens.append(tok)
             arities.append(0)
             _count_argument(stack)
         k += 1
+        if len(tokens) > MAX_NODES:
+            raise ParseError(f"a program has at most {MAX_NODES:,} nodes", text, offset)
         # Close every expression whose ')' comes next.
         while stack and k < len(lexemes) and lexemes[k][0] == ")":
             node, expected, open_offset, seen = stack.pop()
