@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 
 import pytest
@@ -116,6 +117,59 @@ def test_malformed_files_are_refused_with_file_line_task_and_reason(tmp_path, li
         assert err.task == "broken" and "'broken'" in message
     else:
         assert err.task is None
+
+
+def _refusal(path: str, line: int, reason: str) -> TaskFileError:
+    with pytest.raises(TaskFileError) as caught:
+        load_tasks(path)
+    err = caught.value
+    assert err.path == path and err.line == line and reason in err.reason, str(err)
+    assert str(err).startswith(f"{path}:{line}") and len(str(err)) < len(path) + 400
+    return err
+
+
+def test_undecodable_lines_are_refused_with_file_line_and_reason(tmp_path):
+    """Issue 13, item 2: these escaped as RecursionError, UnicodeDecodeError or ValueError."""
+    good = json.dumps(_good()).encode()
+    cases = {
+        "deep": (b"[" * 100_000 + b"]" * 100_000, "nested too deeply"),
+        "latin1": (good.replace(b'"rev"', b'"r\xe9v"'), "byte 0xe9 (byte 12 of the line)"),  # Latin-1
+        "digits": (json.dumps(_bad(tests=[{"input": {"x": [1]}, "output": 7}])).replace("7", "7" * 5001).encode(),
+                   "5,001 digits"),
+    }  # fmt: skip
+    for name, (line, reason) in cases.items():
+        path = tmp_path / f"{name}.jsonl"
+        path.write_bytes(good + b"\n" + line + b"\n")
+        _refusal(str(path), 2, reason)
+    gz = tmp_path / "tasks.jsonl.gz"
+    gz.write_bytes(gzip.compress(good + b"\n"))
+    _refusal(str(gz), 1, "gzip")
+    with pytest.raises(IsADirectoryError, match="folder"):
+        load_tasks(tmp_path)
+    bom = tmp_path / "bom.jsonl"
+    bom.write_bytes(b"\xef\xbb\xbf" + good + b"\n")
+    assert [t.name for t in load_tasks(bom)] == ["rev"]
+
+
+def test_json_errors_at_the_end_of_a_line_give_that_column(tmp_path):
+    line = '{"name": "broken", "inputs": {"x": "list"}'
+    err = _refusal(_write(tmp_path / "cut.jsonl", [line]), 1, "not valid JSON")
+    assert f"column {len(line) + 1}" in err.reason
+
+
+def test_error_messages_quote_bad_values_briefly(tmp_path):
+    """A 100 MB list in a task gave a 100 MB message; quoted values are now cut short."""
+    huge = list(range(200_000))
+    records = [
+        _bad(tests=[{"input": {"x": [1]}, "output": huge}]),
+        _bad(tests=[{"input": {"x": huge}, "output": [1]}]),
+        {**_good(), "x" * 100_000: 1},
+        _bad(inputs={"x": "l" * 100_000}),
+        _bad(program="(reverse " + "q" * 100_000 + ")"),
+        {**_good(), "name": "n" * 100_000, "program": "(sort x)"},
+    ]
+    for k, record in enumerate(records):
+        _refusal(_write(tmp_path / f"big{k}.jsonl", [json.dumps(record)]), 1, "")
 
 
 def test_bool_is_not_int(tmp_path):

@@ -12,6 +12,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .brief import brief
 from .program import Program, shape_of
 from .types import check, input_signature
 from .vocab import CONSTANTS, INPUT_IDS, INPUT_NAMES, LAM, LAM2, MASK, PARAM_A, PARAM_B, VOCAB
@@ -341,10 +342,10 @@ def input_error(inputs: Mapping[str, Value]) -> str | None:
         return f"inputs must be a mapping such as {{'x': [1, 2]}}, got {type(inputs).__name__}"
     for name, value in inputs.items():
         if name not in INPUT_NAMES:
-            return f"unknown input {name!r}"
+            return f"unknown input {brief(name)}"
         kind = value_type(value)
         if kind not in ("int", "list"):
-            return f"input {name!r} is not an int or a list of ints: {value!r}"
+            return f"input {name!r} is not an int or a list of ints: {brief(value)}"
         items = value if kind == "list" else [value]
         if kind == "list" and len(value) > MAX_LIST_LENGTH:
             return f"input {name!r} is longer than {MAX_LIST_LENGTH}"

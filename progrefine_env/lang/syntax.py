@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 
+from .brief import brief
 from .program import MAX_DEPTH, MAX_NODES, Program
 from .vocab import ARITY, MASK, MAX_ARITY, PAD, TOKEN_ID, VOCAB
 
@@ -29,11 +30,18 @@ class ParseError(ValueError):
         super().__init__(f"line {self.line}, column {self.column}: {reason}")
 
 
+_MAX_LEXEMES = 3 * MAX_NODES  # a node, and for an inner node its two parentheses
+
+
 def _lex(text: str) -> list[tuple[str, int]]:
+    """Tokens and parentheses with their offsets; stops early on a text too long for a program
+    (so that a huge text costs no more than a program of `MAX_NODES` nodes)."""
     lexemes = []
     for match in _LEXEME.finditer(text):
         lexeme = match.group()
         if not lexeme[0].isspace() and lexeme[0] != ";":
+            if len(lexemes) == _MAX_LEXEMES:
+                raise ParseError(f"a program has at most {MAX_NODES:,} nodes", text, match.start())
             lexemes.append((lexeme, match.start()))
     return lexemes
 
@@ -61,7 +69,7 @@ def parse(text: str) -> Program:
             head, head_offset = lexemes[k]
             tok = _token(head, text, head_offset)
             if tok != MASK and ARITY[tok] == 0:
-                raise ParseError(f"{head!r} is an atom and cannot head '( ... )'", text, head_offset)
+                raise ParseError(f"{brief(head)} is an atom and cannot head '( ... )'", text, head_offset)
             if len(stack) >= MAX_DEPTH:
                 raise ParseError(f"program nests deeper than {MAX_DEPTH} levels", text, offset)
             stack.append([len(tokens), None if tok == MASK else ARITY[tok], offset, 0])
@@ -70,7 +78,7 @@ def parse(text: str) -> Program:
         else:
             tok = _token(lexeme, text, offset)
             if tok != MASK and ARITY[tok] > 0:
-                raise ParseError(f"{lexeme!r} takes {ARITY[tok]} arguments: write ({lexeme} ...)", text, offset)
+                raise ParseError(f"{brief(lexeme)} takes {ARITY[tok]} arguments: write ({lexeme} ...)", text, offset)
             tokens.append(tok)
             arities.append(0)
             _count_argument(stack)
@@ -111,7 +119,7 @@ def _count_argument(stack: list[list]) -> None:
 def _token(lexeme: str, text: str, offset: int) -> int:
     tok = TOKEN_ID.get(lexeme)
     if tok is None:
-        raise ParseError(f"unknown token {lexeme!r}", text, offset)
+        raise ParseError(f"unknown token {brief(lexeme)}", text, offset)
     if tok == PAD:
         raise ParseError("'<pad>' never appears in a program", text, offset)
     return tok

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .brief import brief
 from .program import Program, shape_of
 from .vocab import (
     ARITY,
@@ -87,11 +88,11 @@ def input_signature(input_types: Mapping[str, str]) -> tuple[int, int, int]:
     bits = []
     for name in input_types:
         if name not in INPUT_NAMES:
-            raise ValueError(f"unknown input {name!r}: inputs are named {', '.join(INPUT_NAMES)}")
+            raise ValueError(f"unknown input {brief(name)}: inputs are named {', '.join(INPUT_NAMES)}")
     for name in INPUT_NAMES:
         kind = input_types.get(name)
         if kind is not None and kind not in ("int", "list"):
-            raise ValueError(f"input {name!r} has type {kind!r}: inputs are 'int' or 'list'")
+            raise ValueError(f"input {name!r} has type {brief(kind)}: inputs are 'int' or 'list'")
         bits.append(TYPE_BITS[kind] if kind else 0)
     return tuple(bits)  # type: ignore[return-value]
 

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from ..lang import EvalError, ParseError, check, input_error, parse, value_type
+from ..lang.brief import brief
 from ..lang.types import input_signature
 from .task import Task, Test, passes
 
@@ -17,7 +19,7 @@ class TaskFileError(ValueError):
 
     def __init__(self, path: str | os.PathLike, line: int, task: str | None, reason: str) -> None:
         self.path, self.line, self.task, self.reason = str(path), line, task, reason
-        where = f"{path}:{line}" + (f" (task {task!r})" if task else "")
+        where = f"{path}:{line}" + (f" (task {brief(task)})" if task else "")
         super().__init__(f"{where}: {reason}")
 
 
@@ -31,7 +33,7 @@ def task_from_json(record: object) -> Task:
         raise ValueError(f"a task is a JSON object, not {type(record).__name__}")
     unknown = set(record) - _KEYS
     if unknown:
-        raise ValueError(f"unknown field(s) {sorted(unknown)}; a task has {sorted(_KEYS)}")
+        raise ValueError(f"unknown field(s) {brief(sorted(unknown))}; a task has {sorted(_KEYS)}")
     for key in ("inputs", "program", "tests"):
         if key not in record:
             raise ValueError(f"missing field {key!r}")
@@ -65,7 +67,7 @@ def task_from_json(record: object) -> Task:
             if not ok:
                 got = task.compiled()
                 got = got if isinstance(got, EvalError) else got.run(group[k].inputs)
-                raise ValueError(f"program fails its {kind} {k}: expected {group[k].output!r}, got {got!r}")
+                raise ValueError(f"program fails its {kind} {k}: expected {brief(group[k].output)}, got {brief(got)}")
     return task
 
 
@@ -92,27 +94,68 @@ def _tests(raw: object, key: str, input_types: dict[str, str]) -> tuple[Test, ..
 
 
 def load_tasks(path: str | os.PathLike) -> list[Task]:
-    """Load a JSON Lines task file; blank lines and lines starting with '#' are skipped.
+    """Load a JSON Lines task file (UTF-8); blank lines and lines starting with '#' are skipped.
 
-    Raises `TaskFileError` (file, line, task name, reason) for the first bad task, and
-    `FileNotFoundError` if there is no such file.
+    Raises `TaskFileError` (file, line, task name, reason) for the first bad line, whatever is
+    wrong with it (not UTF-8, not JSON, nested too deep, a number too long, not a valid task),
+    `FileNotFoundError` if there is no such file and `IsADirectoryError` for a folder.
     """
+    if os.path.isdir(path):
+        raise IsADirectoryError(errno.EISDIR, "a folder, not a task file (JSON Lines)", os.fspath(path))
     tasks = []
-    with open(path, encoding="utf-8") as handle:
-        for line_no, line in enumerate(handle, start=1):
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as err:
-                reason = f"not valid JSON: {err.msg} at column {err.colno}"
-                raise TaskFileError(path, line_no, None, reason + _ONE_LINE_HINT) from None
-            name = record.get("name") if isinstance(record, dict) else None
-            try:
-                tasks.append(task_from_json(record))
-            except ValueError as err:
-                raise TaskFileError(path, line_no, name if isinstance(name, str) else None, str(err)) from None
+    for line_no, line in _lines(path):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        record = _decode(path, line_no, line)
+        name = record.get("name") if isinstance(record, dict) else None
+        try:
+            tasks.append(task_from_json(record))
+        except ValueError as err:
+            raise TaskFileError(path, line_no, name if isinstance(name, str) else None, str(err)) from None
     return tasks
+
+
+_GZIP_MAGIC = b"\x1f\x8b"
+_MAX_DIGITS = 30
+"""Longest integer literal read (program values lie within a million)."""
+
+
+def _lines(path: str | os.PathLike) -> Iterator[tuple[int, str]]:
+    """(line number, text) of each line, decoded as UTF-8 line by line so that a bad byte is
+    reported at its line; a byte-order mark at the start is skipped."""
+    with open(path, "rb") as handle:
+        for line_no, raw in enumerate(handle, start=1):
+            if line_no == 1 and raw.startswith(_GZIP_MAGIC):
+                raise TaskFileError(path, 1, None, "a gzip-compressed file: decompress it first (gunzip)")
+            try:
+                yield line_no, raw.decode("utf-8-sig" if line_no == 1 else "utf-8")
+            except UnicodeDecodeError as err:
+                reason = f"not UTF-8 text: byte 0x{raw[err.start]:02x} (byte {err.start + 1} of the line)"
+                raise TaskFileError(path, line_no, None, reason) from None
+
+
+class _LongNumber(ValueError):
+    pass
+
+
+def _parse_int(literal: str) -> int:
+    if len(literal.lstrip("-")) > _MAX_DIGITS:
+        raise _LongNumber(f"an integer of {len(literal.lstrip('-')):,} digits (values lie within a million)")
+    return int(literal)
+
+
+def _decode(path: str | os.PathLike, line_no: int, line: str) -> object:
+    """The JSON value of one line, or a `TaskFileError` saying where and why it is not one."""
+    text = line.rstrip("\r\n")  # so that an error at the end of the line has its column
+    try:
+        return json.loads(text, parse_int=_parse_int)
+    except json.JSONDecodeError as err:
+        reason = f"not valid JSON: {err.msg} at column {err.colno}" + _ONE_LINE_HINT
+    except _LongNumber as err:
+        reason = f"not a valid task: {err}"
+    except RecursionError:
+        reason = "not a valid task: JSON nested too deeply"
+    raise TaskFileError(path, line_no, None, reason)
 
 
 def save_tasks(tasks: Iterable[Task], path: str | os.PathLike) -> None:
