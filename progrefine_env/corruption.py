@@ -11,6 +11,7 @@ from __future__ import annotations
 import numpy as np
 
 from .lang import MASK, Program, check
+from .lang.brief import brief
 
 CORRUPTION_MODES = ("mask", "noise")
 
@@ -26,20 +27,21 @@ def corruption_level(spec: float | tuple[float, float], rng: np.random.Generator
 def validate_corruption(spec) -> float | tuple[float, float]:
     """Check a `corruption` option: a number or a (low, high) pair in [0, 1]; returns it normalised."""
     number = (int, float, np.number)
-    if not isinstance(spec, (tuple, list, *number)) or (
-        isinstance(spec, (tuple, list)) and not all(isinstance(v, number) for v in spec)
+    values = spec if isinstance(spec, (tuple, list)) else (spec,)
+    if not isinstance(spec, (tuple, list, *number)) or not all(
+        isinstance(v, number) and not isinstance(v, (bool, np.bool_)) for v in values
     ):
-        raise ValueError(f"corruption must be a number in [0, 1] or a (low, high) pair of them, got {spec!r}")
+        raise ValueError(f"corruption must be a number in [0, 1] or a (low, high) pair of them, got {brief(spec)}")
     if isinstance(spec, (tuple, list)):
         if len(spec) != 2:
-            raise ValueError(f"corruption range must be (low, high), got {spec!r}")
+            raise ValueError(f"corruption range must be (low, high), got {brief(spec)}")
         low, high = (float(v) for v in spec)
         if not 0.0 <= low <= high <= 1.0:
-            raise ValueError(f"corruption range must satisfy 0 <= low <= high <= 1, got {spec!r}")
+            raise ValueError(f"corruption range must satisfy 0 <= low <= high <= 1, got {brief(spec)}")
         return (low, high)
     value = float(spec)
     if not 0.0 <= value <= 1.0:
-        raise ValueError(f"corruption must lie in [0, 1], got {spec!r}")
+        raise ValueError(f"corruption must lie in [0, 1], got {brief(spec)}")
     return value
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import gymnasium as gym
@@ -15,12 +15,14 @@ from .corruption import CORRUPTION_MODES, corrupt, corruption_level, validate_co
 from .feedback import NUM_OUTCOMES, VALUE_FEATURES, Feedback, run_tests, summarize
 from .graph import EDGE_TYPES, encode_edges, max_edges_for, static_graph
 from .lang import ARITY, ERROR_KINDS, MASK, PAD, VOCAB, VOCAB_SIZE, Program, check, masks_to_array, unparse
+from .lang.brief import brief
 from .lang.types import NUM_TYPES, TypeInfo
 from .lang.vocab import INPUT_NAMES
 from .tasks.corpus import DEFAULT_CORPUS_SIZE
 from .tasks.task import Task, passes
 
 ACTION_MODES = ("rewrite", "edit")
+RESET_OPTIONS = ("task_index", "corruption")
 REWARDS = ("delta", "sparse")
 INVALID_EDITS = ("ignore", "apply")
 
@@ -89,6 +91,10 @@ class ProgramRefineEnv(gym.Env):
     ## Starting State
 
     A task drawn uniformly from the task source, corrupted at a level drawn from `corruption`.
+    `reset(options={"task_index": i, "corruption": c})` picks task `i` (0 <= i < len(env.tasks))
+    and corrupts it at `c` (a number or `(low, high)` range in [0, 1]) for that episode; either key
+    may be left out. Any other key, an index outside the task list, or a corruption that is not
+    such a number (NaN, 5.0, "0.5") raises ValueError.
 
     ## Episode End
 
@@ -191,14 +197,13 @@ class ProgramRefineEnv(gym.Env):
     # ----------------------------------------------------------------------------- episode
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        index, corruption = self._reset_options(options)
         super().reset(seed=seed)
-        options = options or {}
-        index = options.get("task_index")
         if index is None:
             index = int(self.np_random.integers(len(self.tasks)))
         self._task = task = self.tasks[index]
         self._target = task.program
-        level = corruption_level(options.get("corruption", self.corruption), self.np_random)
+        level = corruption_level(corruption, self.np_random)
         self._subtree_values: dict = {}  # run_tests' memo of subtree values, for this task's tests
         for _ in range(10):  # noise can leave a program that already passes: draw again
             program, self.corrupted_nodes = corrupt(
@@ -217,6 +222,30 @@ class ProgramRefineEnv(gym.Env):
         if self.render_mode == "human":
             self.render()
         return observation, self._get_info(done=False)
+
+    def _reset_options(self, options: Mapping[str, Any] | None) -> tuple[int | None, float | tuple[float, float]]:
+        """`reset`'s options, checked: the task index (None: draw one) and the corruption."""
+        if options is None:
+            return None, self.corruption
+        if not isinstance(options, Mapping):
+            raise ValueError(f"reset options must be a dict, got {type(options).__name__}")
+        unknown = sorted(map(str, set(options) - set(RESET_OPTIONS)))
+        if unknown:
+            raise ValueError(f"unknown reset option(s) {brief(unknown)}: reset takes {', '.join(RESET_OPTIONS)}")
+        index = options.get("task_index")
+        if index is not None:
+            if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= index < len(self.tasks):
+                raise ValueError(
+                    f"reset option task_index must be an int in [0, {len(self.tasks)}), got {brief(index)}"
+                )
+            index = int(index)
+        corruption = options.get("corruption")
+        if corruption is None:
+            return index, self.corruption
+        try:
+            return index, validate_corruption(corruption)
+        except ValueError as err:
+            raise ValueError(f"reset option {err}") from None
 
     def step(self, action):
         if self._task is None:

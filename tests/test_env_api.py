@@ -364,6 +364,26 @@ def test_bad_options_are_refused(option):
         make_env(**option)
 
 
+@pytest.mark.parametrize(
+    "options, words",
+    [({"corruption": float("nan")}, "corruption"), ({"corruption": 5.0}, "[0, 1]"), ({"corruption": -3}, "[0, 1]"),
+     ({"corruption": "0.5"}, "number"), ({"corruption": True}, "number"), ({"corruption": (0.2,)}, "(low, high)"),
+     ({"task_index": -1}, "[0, 6)"), ({"task_index": 6}, "[0, 6)"), ({"task_index": 1.0}, "int"),
+     ({"task_index": "0"}, "int"), ({"task_index": True}, "int"), ({"corrupton": 0.5}, "corrupton"),
+     ([("task_index", 0)], "dict")],
+)  # fmt: skip
+def test_bad_reset_options_are_refused(options, words):
+    """Issue 13, item 6: NaN raised a conversion error, 5.0 / -3 / "0.5" passed silently, and
+    task_index -1 picked the last task."""
+    env = make_env()
+    with pytest.raises(ValueError, match="reset option") as caught:
+        env.reset(seed=0, options=options)
+    assert words in str(caught.value)
+    obs, _ = env.reset(seed=0, options={"task_index": np.int64(5), "corruption": np.float32(1.0)})
+    assert obs["masked"].sum() == len(TASKS[5].program)  # still usable; numpy numbers are numbers
+    env.reset(seed=0, options={"corruption": (0.1, 0.3)})
+
+
 def test_tasks_that_do_not_fit_are_refused():
     with pytest.raises(ValueError, match="max_nodes"):
         make_env(max_nodes=8)
