@@ -25,6 +25,9 @@ tempfile.tempdir = None  # gettempdir() reads TMPDIR again
 os.environ["SB3_LOGDIR"] = SESSION_TMP  # exists: SB3's logger creates nothing (it writes no files at verbose 0)
 os.environ["TORCHINDUCTOR_CACHE_DIR"] = os.path.join(SESSION_TMP, "torchinductor")
 os.environ["TRITON_CACHE_DIR"] = os.path.join(SESSION_TMP, "triton")
+# The networks and batches under test are small: one torch thread is as fast, and two threads on a
+# busy 2-core machine wait on each other (measured: the demo's refinement 10x slower at load 27).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
 EXPECTED = ("pytest-of-", "torchinductor", "triton", "torch_geometric.", "__pycache__")
 """Entries of the session's temp folder that are not leaks of ours. torch_geometric writes each
 message-passing layer's generated `propagate` module to a temp file, once per process, and never
