@@ -1,0 +1,98 @@
+"""RLlib: our RLModule never picks a masked action, warm-starts from a checkpoint, and the example
+trains PPO with 2 env runners. Needs `ray[rllib]`, which pins gymnasium 1.2.2: these run in
+`make test-rllib` (its own .venv-rllib from constraints-rllib.txt) and are skipped elsewhere."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import pytest
+import torch
+from env_tasks import MAX_NODES, make, masked_action
+from test_examples import ROOT, run_example, task_file  # noqa: F401  (task_file is a fixture)
+
+pytest.importorskip("ray.rllib", reason="ray[rllib] is not installed (make test-rllib installs it)")
+
+from ray.rllib.core.columns import Columns  # noqa: E402
+
+from agents.checkpoint import load_checkpoint  # noqa: E402
+from agents.integrations.rllib_module import RefineRLModule  # noqa: E402
+
+MODES = ("rewrite", "edit")
+CHECKPOINT = ROOT / "checkpoints" / "scheduled_sampling.pt"
+
+
+def observations(env, count: int, rng: np.random.Generator) -> dict[str, torch.Tensor]:
+    """`count` observations from masked random play, batched as RLlib's connectors batch them."""
+    obs, _ = env.reset(seed=0)
+    seen = []
+    for _ in range(count):
+        seen.append(obs)
+        obs, _, terminated, truncated, _ = env.step(
+            masked_action(env.unwrapped.action_masks(), env.unwrapped.action_mode, MAX_NODES, rng)
+        )
+        if terminated or truncated:
+            obs, _ = env.reset()
+    return {key: torch.as_tensor(np.stack([o[key] for o in seen])) for key in seen[0]}
+
+
+@pytest.mark.parametrize("action_mode", MODES)
+def test_module_samples_only_allowed_actions(action_mode):
+    env = make(action_mode=action_mode, corruption_mode="noise", corruption=(0.1, 1.0))
+    module = RefineRLModule(
+        observation_space=env.observation_space, action_space=env.action_space, model_config={"network": {"hidden": 16}}
+    )
+    obs = observations(env, 24, np.random.default_rng(0))
+    allowed = obs["grammar_mask"].bool()
+    if action_mode == "edit":
+        allowed &= obs["node_mask"].bool().unsqueeze(-1)
+    with torch.no_grad():
+        inputs = module.forward_exploration({Columns.OBS: obs})[Columns.ACTION_DIST_INPUTS]
+        dist = module.get_exploration_action_dist_cls().from_logits(inputs)
+        for _ in range(50):  # every sampled action, on every observation
+            actions = dist.sample()
+            if action_mode == "edit":
+                assert allowed.flatten(1).gather(1, actions[:, None]).all()
+            else:
+                assert actions.shape == (24, MAX_NODES) and allowed.gather(2, actions[..., None]).all()
+            assert torch.isfinite(dist.logp(actions)).all()
+        greedy = module.get_inference_action_dist_cls().from_logits(inputs).to_deterministic().sample()
+        if action_mode == "edit":
+            assert allowed.flatten(1).gather(1, greedy[:, None]).all()
+        else:
+            assert allowed.gather(2, greedy[..., None]).all()
+        assert torch.isfinite(dist.entropy()).all() and torch.allclose(dist.kl(dist), torch.zeros(24), atol=1e-5)
+        values = module.compute_values({Columns.OBS: obs})
+    assert values.shape == (24,)
+
+
+def test_module_warm_starts_from_the_supervised_checkpoint():
+    env = make()
+    module = RefineRLModule(
+        observation_space=env.observation_space,
+        action_space=env.action_space,
+        model_config={"checkpoint": str(CHECKPOINT)},
+    )
+    model, _ = load_checkpoint(CHECKPOINT)
+    for name, tensor in model.state_dict().items():
+        assert torch.equal(module.net.state_dict()[name], tensor), name
+
+
+@pytest.mark.parametrize("action_mode", MODES)
+def test_rllib_example_trains_ppo_with_two_env_runners(task_file, action_mode):  # noqa: F811
+    out = run_example(
+        "rllib_ppo.py", "--tasks", task_file, "--max-nodes", "32", "--action-mode", action_mode,
+        "--iterations", "2", "--env-runners", "2", "--train-batch", "64", "--minibatch", "32", "--epochs", "1",
+        "--hidden", "16", "--layers", "1", "--eval-episodes", "2", timeout=300,
+    )  # fmt: skip
+    assert len(re.findall(r"^iteration +\d+ +env steps +\d+ ", out, re.M)) == 2
+    checked = re.search(r"^masked actions taken: 0 of (\d+) checked$", out, re.M)
+    assert checked and int(checked.group(1)) >= 64  # every action of both iterations was checked
+    assert re.search(r"^eval: mean return [+-]\d\.\d{3}, solved \d/2$", out, re.M)
+
+
+def test_rllib_example_refuses_a_bad_checkpoint_in_one_line(tmp_path):
+    missing = tmp_path / "none.pt"
+    with pytest.raises(AssertionError, match="error: .*none.pt"):
+        run_example("rllib_ppo.py", "--checkpoint", str(missing), "--iterations", "1")
