@@ -5,7 +5,11 @@ VENV ?= .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed
 
-.PHONY: setup test test-slow demo lint bench clean
+RLLIB_VENV ?= .venv-rllib
+RLLIB_PY := $(RLLIB_VENV)/bin/python
+RLLIB_STAMP := $(RLLIB_VENV)/.installed
+
+.PHONY: setup test test-slow demo lint bench clean test-rllib
 
 setup: $(STAMP)
 
@@ -21,6 +25,19 @@ test: setup
 test-slow: setup
 	$(PY) -m pytest -q -m slow -p no:cacheprovider
 
+# RLlib in its own virtual environment: ray[rllib] pins gymnasium 1.2.2, constraints.txt pins 1.4.0.
+# Runs the env's checks (check_env, vector envs, wrappers) on gymnasium 1.2.2, then RLlib's PPO with
+# our RLModule and 2 env runners (tests/test_rllib.py, skipped in `make test`).
+$(RLLIB_STAMP): pyproject.toml constraints-rllib.txt
+	$(PYTHON) -m venv $(RLLIB_VENV)
+	$(RLLIB_PY) -m pip install -q -c constraints-rllib.txt torch==2.13.0
+	$(RLLIB_PY) -m pip install -q -c constraints-rllib.txt -e '.[rllib]'
+	touch $(RLLIB_STAMP)
+
+test-rllib: $(RLLIB_STAMP)
+	$(RLLIB_PY) -m pytest -q -p no:cacheprovider -m "not slow" \
+		tests/test_env_*.py tests/test_rllib.py
+
 demo: setup
 	$(PY) -m train.demo
 
@@ -31,4 +48,4 @@ bench: setup
 	$(PY) benchmarks/language.py
 
 clean:
-	rm -rf $(VENV) .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(RLLIB_VENV) .pytest_cache .ruff_cache
