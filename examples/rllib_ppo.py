@@ -33,6 +33,7 @@ from ray.rllib.core.columns import Columns
 from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 
 import progrefine_env  # noqa: F401  (registers ProgramRefine-v0)
+from agents.checkpoint import load_checkpoint
 from agents.integrations.rllib_module import RefineRLModule
 from train.cli import add_dataclass_flags, build_dataclass
 from train.errors import user_errors
@@ -161,11 +162,9 @@ def main(argv: list[str] | None = None) -> None:
         config = build_dataclass(Config, parser.parse_args(argv))
         if config.iterations < 1 or config.env_runners < 0:
             raise ValueError(f"need iterations >= 1 and env_runners >= 0, got {config}")
-        gym.make("ProgramRefine-v0", **env_config(config)).close()  # refuse bad options here, not in a worker
         if config.checkpoint:
-            from agents.checkpoint import load_checkpoint
-
             load_checkpoint(config.checkpoint)
+        gym.make("ProgramRefine-v0", **env_config(config)).close()  # refuse bad options here, not in a worker
 
     torch.manual_seed(config.seed)
     ray.init(address=config.address or None, include_dashboard=False, log_to_driver=False)

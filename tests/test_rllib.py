@@ -95,4 +95,4 @@ def test_rllib_example_trains_ppo_with_two_env_runners(task_file, action_mode): 
 def test_rllib_example_refuses_a_bad_checkpoint_in_one_line(tmp_path):
     missing = tmp_path / "none.pt"
     with pytest.raises(AssertionError, match="error: .*none.pt"):
-        run_example("rllib_ppo.py", "--checkpoint", str(missing), "--iterations", "1")
+        run_example("rllib_ppo.py", "--checkpoint", str(missing), "--tasks", str(tmp_path / "no-tasks.jsonl"))

@@ -1,0 +1,49 @@
+"""The third-party library examples run with tiny settings, and never take a masked action.
+
+CleanRL-style PPO needs nothing beyond `make test`'s install. TorchRL and Tianshou are heavy
+optional libraries: their tests are skipped unless the library is installed (run them in a venv
+that has it; see docs/libraries.md). RLlib's are in tests/test_rllib.py (`make test-rllib`).
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from test_examples import ROOT, run_example, task_file  # noqa: F401  (task_file is a fixture)
+
+MODES = ("rewrite", "edit")
+TINY_NETWORK = ("--hidden", "16", "--layers", "1")
+CHECKPOINT = ROOT / "checkpoints" / "scheduled_sampling.pt"
+
+
+def assert_no_masked_action(out: str, at_least: int) -> None:
+    checked = re.search(r"^masked actions taken: 0 of (\d+) checked$", out, re.M)
+    assert checked, out[-2000:]
+    assert int(checked.group(1)) >= at_least
+
+
+@pytest.mark.parametrize("action_mode", MODES)
+def test_cleanrl_ppo(task_file, tmp_path, action_mode):  # noqa: F811
+    out = run_example(
+        "cleanrl_ppo.py", "--tasks", task_file, "--max-nodes", "32", "--action-mode", action_mode,
+        "--total-timesteps", "64", "--num-envs", "2", "--num-steps", "16", "--num-minibatches", "2",
+        "--update-epochs", "1", *TINY_NETWORK, "--logdir", str(tmp_path / "runs"),
+    )  # fmt: skip
+    assert len(re.findall(r"^iteration +\d+ +global_step +\d+ +episodes +\d+ ", out, re.M)) == 2
+    assert_no_masked_action(out, at_least=64)
+    assert list((tmp_path / "runs").iterdir()), "no TensorBoard run was written"
+
+
+def test_cleanrl_ppo_warm_starts_from_the_checkpoint(task_file, tmp_path):  # noqa: F811
+    out = run_example(
+        "cleanrl_ppo.py", "--tasks", task_file, "--max-nodes", "32", "--checkpoint", str(CHECKPOINT),
+        "--total-timesteps", "32", "--num-envs", "2", "--num-steps", "16", "--num-minibatches", "2",
+        "--update-epochs", "1", "--logdir", str(tmp_path / "runs"),
+    )  # fmt: skip
+    assert_no_masked_action(out, at_least=32)
+
+
+def test_cleanrl_ppo_refuses_a_bad_checkpoint_in_one_line(tmp_path):
+    with pytest.raises(AssertionError, match="error: .*none.pt"):
+        run_example("cleanrl_ppo.py", "--checkpoint", str(tmp_path / "none.pt"), "--logdir", str(tmp_path / "runs"))
