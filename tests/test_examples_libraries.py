@@ -47,3 +47,15 @@ def test_cleanrl_ppo_warm_starts_from_the_checkpoint(task_file, tmp_path):  # no
 def test_cleanrl_ppo_refuses_a_bad_checkpoint_in_one_line(tmp_path):
     with pytest.raises(AssertionError, match="error: .*none.pt"):
         run_example("cleanrl_ppo.py", "--checkpoint", str(tmp_path / "none.pt"), "--logdir", str(tmp_path / "runs"))
+
+
+@pytest.mark.parametrize("action_mode", MODES)
+def test_torchrl_ppo(task_file, action_mode):  # noqa: F811
+    pytest.importorskip("torchrl", reason="torchrl is not installed (an optional library; see docs/libraries.md)")
+    out = run_example(
+        "torchrl_ppo.py", "--tasks", task_file, "--max-nodes", "32", "--action-mode", action_mode,
+        "--total-frames", "128", "--frames-per-batch", "64", "--minibatch", "32", "--epochs", "1", *TINY_NETWORK,
+        timeout=300,
+    )  # fmt: skip
+    assert len(re.findall(r"^iteration +\d+ +frames +\d+ ", out, re.M)) == 2
+    assert_no_masked_action(out, at_least=128)
