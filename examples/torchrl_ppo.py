@@ -13,8 +13,8 @@ The env in TorchRL, in one line:
 `ActionMaskObservation(layout="auto")` puts the grammar mask in the shape of TorchRL's action spec
 (`[N, V]` for `rewrite`'s per-node tokens, `[N * V]` for `edit`'s one categorical), so that
 TorchRL's `ActionMask` transform masks the spec's random actions too. The actor reads the same
-`action_mask` key: its distribution (`GraphActionDistribution`, below) wraps
-`agents.distribution`'s masked categoricals, so a masked action has probability exactly 0.
+`action_mask` key: its distribution (`agents.integrations.distribution.GraphActionDistribution`)
+wraps `agents.distribution`'s masked categoricals, so a masked action has probability exactly 0.
 
 Reads top to bottom: config, seeding, env, actor and critic, collector, GAE + ClipPPOLoss loop.
 """
@@ -40,7 +40,7 @@ from torchrl.objectives.value import GAE
 
 import progrefine_env  # noqa: F401  (registers ProgramRefine-v0)
 from agents.checkpoint import load_checkpoint
-from agents.distribution import MaskedFlatCategorical, MaskedNodeCategorical
+from agents.integrations.distribution import GraphActionDistribution
 from agents.network import ModelConfig, RefineNet
 from progrefine_env.wrappers import ActionMaskObservation
 from train.cli import add_dataclass_flags, build_dataclass
@@ -92,49 +92,6 @@ class Config:
     layers: int = 3
     checkpoint: str = ""
     seed: int = 0
-
-
-class GraphActionDistribution(torch.distributions.Distribution):
-    """TorchRL's view of our masked categoricals: built by `ProbabilisticActor` from the network's
-    `logits` ([..., N, V]) and the env's `action_mask` ([..., N, V] per node in `rewrite` mode,
-    [..., N * V] in `edit` mode); any leading batch shape."""
-
-    arg_constraints: dict = {}
-    has_rsample = False
-
-    def __init__(self, logits: torch.Tensor, action_mask: torch.Tensor) -> None:
-        self.edit = action_mask.shape[-1] != logits.shape[-1]
-        batch_shape = logits.shape[:-2]
-        flat_logits = logits.reshape(-1, *logits.shape[-2:])
-        if self.edit:
-            self.dist = MaskedFlatCategorical(flat_logits, action_mask.reshape(-1, action_mask.shape[-1]))
-        else:
-            self.dist = MaskedNodeCategorical(flat_logits, action_mask.reshape(flat_logits.shape))
-        self.event = () if self.edit else logits.shape[-2:-1]
-        super().__init__(batch_shape=batch_shape, event_shape=torch.Size(self.event), validate_args=False)
-
-    def _shaped(self, actions: torch.Tensor) -> torch.Tensor:
-        return actions.reshape(*self.batch_shape, *self.event)
-
-    def sample(self, sample_shape=torch.Size()) -> torch.Tensor:  # noqa: B008
-        if sample_shape:
-            raise NotImplementedError("one sample per observation")
-        return self._shaped(self.dist.sample())
-
-    def log_prob(self, value: torch.Tensor) -> torch.Tensor:
-        flat = value.reshape(-1) if self.edit else value.reshape(-1, value.shape[-1])
-        return self.dist.log_prob(flat).reshape(self.batch_shape)
-
-    def entropy(self) -> torch.Tensor:
-        return self.dist.entropy().reshape(self.batch_shape)
-
-    @property
-    def mode(self) -> torch.Tensor:
-        return self._shaped(self.dist.mode())
-
-    @property
-    def deterministic_sample(self) -> torch.Tensor:
-        return self.mode
 
 
 class _Head(nn.Module):

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+import numpy as np
 import pytest
 from test_examples import ROOT, run_example, task_file  # noqa: F401  (task_file is a fixture)
 
@@ -55,7 +56,45 @@ def test_torchrl_ppo(task_file, action_mode):  # noqa: F811
     out = run_example(
         "torchrl_ppo.py", "--tasks", task_file, "--max-nodes", "32", "--action-mode", action_mode,
         "--total-frames", "128", "--frames-per-batch", "64", "--minibatch", "32", "--epochs", "1", *TINY_NETWORK,
-        timeout=300,
+        timeout=600,
     )  # fmt: skip
     assert len(re.findall(r"^iteration +\d+ +frames +\d+ ", out, re.M)) == 2
+    assert_no_masked_action(out, at_least=128)
+
+
+@pytest.mark.parametrize("action_mode", MODES)
+def test_tianshou_collector_with_its_masked_random_policy(task_file, action_mode):  # noqa: F811
+    pytest.importorskip("tianshou", reason="tianshou is not installed (an optional library; see docs/libraries.md)")
+    import gymnasium as gym
+    from tianshou.data import Collector, VectorReplayBuffer
+    from tianshou.env import DummyVectorEnv
+    from tianshou.policy import RandomPolicy
+
+    from progrefine_env.wrappers import ActionMaskObservation
+
+    def make():
+        env = gym.make("ProgramRefine-v0", tasks=task_file, max_nodes=32, action_mode=action_mode)
+        return ActionMaskObservation(env, key="mask", observations_key="obs", layout="auto", dtype="bool")
+
+    envs = DummyVectorEnv([make, make])
+    buffer = VectorReplayBuffer(200, 2)
+    result = Collector(RandomPolicy(), envs, buffer).collect(n_step=100)  # stacks every info value too
+    assert result["n/st"] == 100 and result["n/ep"] > 0
+    batch, _ = buffer.sample(0)
+    mask, action = batch.obs.mask, batch.act
+    assert len(action) == 100
+    ok = np.take_along_axis(mask, action[..., None], axis=-1).reshape(len(action), -1).all(-1)
+    assert ok.all()  # every action of the masked policy is allowed
+    assert batch.info.type_errors.shape == (100, 32) and batch.info.error_kinds.shape[0] == 100
+
+
+@pytest.mark.parametrize("action_mode", MODES)
+def test_tianshou_ppo(task_file, action_mode):  # noqa: F811
+    pytest.importorskip("tianshou", reason="tianshou is not installed (an optional library; see docs/libraries.md)")
+    out = run_example(
+        "tianshou_ppo.py", "--tasks", task_file, "--max-nodes", "32", "--action-mode", action_mode,
+        "--epochs", "2", "--steps-per-epoch", "64", "--minibatch", "32", "--repeat", "1", *TINY_NETWORK,
+        timeout=600,
+    )  # fmt: skip
+    assert len(re.findall(r"^epoch +\d+ +env steps +\d+ ", out, re.M)) == 2
     assert_no_masked_action(out, at_least=128)
