@@ -18,6 +18,7 @@ from ray.rllib.core.columns import Columns  # noqa: E402
 
 from agents.checkpoint import load_checkpoint  # noqa: E402
 from agents.integrations.rllib_module import RefineRLModule  # noqa: E402
+from progrefine_env.wrappers import ActionMaskObservation  # noqa: E402
 
 MODES = ("rewrite", "edit")
 CHECKPOINT = ROOT / "checkpoints" / "scheduled_sampling.pt"
@@ -65,6 +66,30 @@ def test_module_samples_only_allowed_actions(action_mode):
         assert torch.isfinite(dist.entropy()).all() and torch.allclose(dist.kl(dist), torch.zeros(24), atol=1e-5)
         values = module.compute_values({Columns.OBS: obs})
     assert values.shape == (24,)
+
+
+@pytest.mark.parametrize("action_mode", MODES)
+def test_rllibs_own_action_masking_module_takes_the_flattened_wrapper(action_mode):
+    # RLlib's example module (its default MLP) reads {"action_mask", "observations": flat Box}.
+    from ray.rllib.examples.rl_modules.classes.action_masking_rlm import ActionMaskingTorchRLModule
+
+    env = ActionMaskObservation(make(action_mode=action_mode), observations_key="observations", flatten=True)
+    spaces = {"observation_space": env.observation_space, "action_space": env.action_space}
+    module = ActionMaskingTorchRLModule(**spaces, model_config={"head_fcnet_hiddens": [16]})
+    obs, _ = env.reset(seed=0)
+    for _ in range(20):  # every action it samples
+        batch = {Columns.OBS: {key: torch.as_tensor(value)[None] for key, value in obs.items()}}
+        with torch.no_grad():
+            inputs = module.forward_exploration(batch)[Columns.ACTION_DIST_INPUTS]
+        action = module.get_exploration_action_dist_cls().from_logits(inputs).sample()[0].numpy()
+        allowed = env.get_wrapper_attr("action_masks")()
+        if action_mode == "edit":
+            assert allowed[int(action)]
+        else:
+            assert allowed.reshape(MAX_NODES, -1)[np.arange(MAX_NODES), action].all()
+        obs, _, terminated, truncated, _ = env.step(int(action) if action_mode == "edit" else action)
+        if terminated or truncated:
+            obs, _ = env.reset()
 
 
 def test_module_warm_starts_from_the_supervised_checkpoint():
