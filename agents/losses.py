@@ -35,3 +35,49 @@ def edit_imitation_loss(logits: torch.Tensor, obs: Mapping[str, torch.Tensor], t
     allowed = (obs["grammar_mask"].bool() & obs["node_mask"].bool().unsqueeze(-1)).flatten(1)
     allowed = allowed.scatter(-1, targets.long().unsqueeze(-1), True)
     return -MaskedFlatCategorical(logits, allowed).log_prob(targets).mean()
+
+
+# ----------------------------------------------------------------------------- policy gradient
+
+
+def ppo_clip_loss(
+    log_prob: torch.Tensor, old_log_prob: torch.Tensor, advantages: torch.Tensor, clip_range: float
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """PPO's clipped surrogate (Schulman et al. 2017), as a loss to minimise, and the share of
+    samples whose ratio was clipped. Shapes: all [B]."""
+    ratio = torch.exp(log_prob - old_log_prob)
+    unclipped = advantages * ratio
+    clipped = advantages * ratio.clamp(1.0 - clip_range, 1.0 + clip_range)
+    clip_fraction = ((ratio - 1.0).abs() > clip_range).float().mean()
+    return -torch.min(unclipped, clipped).mean(), clip_fraction
+
+
+def reinforce_loss(log_prob: torch.Tensor, advantages: torch.Tensor) -> torch.Tensor:
+    """REINFORCE with a baseline (Williams 1992): `-(log pi(a|s) * (G - b(s)))`, averaged; the
+    advantages carry no gradient. Shapes: [B]."""
+    return -(log_prob * advantages.detach()).mean()
+
+
+def value_loss(values: torch.Tensor, returns: torch.Tensor) -> torch.Tensor:
+    """Mean squared error of the value head against the (GAE or Monte-Carlo) returns. Shapes: [B]."""
+    return torch.nn.functional.mse_loss(values, returns)
+
+
+def approx_kl(log_prob: torch.Tensor, old_log_prob: torch.Tensor) -> torch.Tensor:
+    """KL(old || new) estimated from the sampled actions, `(r - 1) - log r` (Schulman's k3: unbiased,
+    never negative), SB3's `approx_kl`. Shapes: [B] -> scalar."""
+    log_ratio = log_prob - old_log_prob
+    return ((torch.exp(log_ratio) - 1.0) - log_ratio).mean()
+
+
+def distribution_kl(
+    dist: MaskedNodeCategorical | MaskedFlatCategorical, reference_log_probs: torch.Tensor
+) -> torch.Tensor:
+    """Exact KL(pi || pi_ref) per sample ([B]) between a masked distribution and a reference's
+    masked log-probabilities of the same shape (the warm-start policy, so that fine-tuning does not
+    forget); `rewrite` mode sums over the real nodes. Masked entries have probability 0 under both
+    and add nothing (both stay finite, see `agents.distribution`)."""
+    per_row = (dist.probs * (dist.log_probs - reference_log_probs)).sum(-1)
+    if isinstance(dist, MaskedNodeCategorical):
+        return (per_row * dist.node_mask).sum(-1)
+    return per_row

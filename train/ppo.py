@@ -1,0 +1,128 @@
+"""Fine-tune (or train from scratch) the refinement network on the reward with PPO or REINFORCE.
+
+    python -m train.ppo --init checkpoints/scheduled_sampling.pt --total-steps 20000   # from supervision
+    python -m train.ppo --action-mode edit --rounds 16 --rollout-steps 16               # from scratch, edit mode
+    python -m train.reinforce --init checkpoints/scheduled_sampling.pt --kl-coef 0.1   # REINFORCE
+    python -m train.ppo --resume runs/ppo/NAME/checkpoint.pt                            # continue exactly
+
+`python -m train.reinforce` is this command with `--algo reinforce`. Each run writes a new run
+folder (checkpoint and TensorBoard logs; see train/run_folder.py); an existing checkpoint is only
+written over with `--overwrite`. The checkpoint is a plain ProgRefine checkpoint: `python -m
+train.evaluate --checkpoint runs/ppo/NAME/checkpoint.pt` reports it.
+
+Reads top to bottom: config, seeding, build (warm start), loop (with checkpoints and TensorBoard), save.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+
+import numpy as np
+import torch
+from torch.utils.tensorboard import SummaryWriter
+from tqdm import tqdm
+
+from agents.checkpoint import load_checkpoint, save_checkpoint
+from agents.collector import make_vector_env
+from agents.network import ModelConfig, RefineNet
+from agents.policy_gradient import PolicyGradientConfig, PolicyGradientTrainer
+from agents.refine import format_report, refinement_report
+from train.cli import add_dataclass_flags, build_dataclass
+from train.errors import user_errors
+from train.run_folder import add_run_flags, resolve_run
+from train.tasks import add_task_flags, load_task_option
+
+
+def build_parser(algo: str = "ppo") -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog=f"python -m train.{algo}",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    add_dataclass_flags(parser, PolicyGradientConfig, "training")
+    parser.set_defaults(algo=algo)
+    add_dataclass_flags(parser, ModelConfig, "model (from scratch; --init and --resume take the checkpoint's)")
+    add_task_flags(parser, default_split="train")
+    add_run_flags(parser, algo)
+    run = parser.add_argument_group("run")
+    run.add_argument("--init", default=None, help="warm start from this checkpoint (a supervised one)")
+    run.add_argument("--resume", default=None, help="continue from this checkpoint of a run (its configs win)")
+    run.add_argument("--checkpoint-every", type=int, default=25, help="iterations between checkpoints")
+    run.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    run.add_argument("--eval-tasks", type=int, default=0, help="val tasks for a final report (rewrite; 0: skip)")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser
+
+
+def main(argv: list[str] | None = None, algo: str = "ppo") -> int:
+    args = build_parser(algo).parse_args(argv)
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    init = state = None
+    with user_errors():  # a bad option, checkpoint, task file or run folder: one `error:` line, exit 2
+        config, model_config = build_dataclass(PolicyGradientConfig, args), build_dataclass(ModelConfig, args)
+        if args.init and args.resume:
+            raise ValueError("--init and --resume exclude each other (a resumed run keeps its own warm start)")
+        if args.init:
+            init, _ = load_checkpoint(args.init, device)
+            model_config = init.config
+        if args.resume:
+            _, state = load_checkpoint(args.resume, device)
+            config = PolicyGradientConfig(**{**state["train_config"], "total_steps": args.total_steps})
+            model_config = ModelConfig(**state["model_config"])
+        tasks = load_task_option(args)
+        run = resolve_run(args)
+    print(f"run folder {run.dir} (checkpoint {run.checkpoint}; TensorBoard: tensorboard --logdir {run.logdir})")
+
+    # Seeding: the model's initialisation here; every episode, action and minibatch per iteration.
+    random.seed(config.seed)
+    np.random.seed(config.seed)
+    torch.manual_seed(config.seed)
+
+    model = init if init is not None else RefineNet(model_config).to(device)
+    envs = make_vector_env(config.num_envs, config.vectorization, tasks=tasks, **config.env_kwargs())
+    trainer = PolicyGradientTrainer(model, envs, config, device)
+    if state is not None:
+        model.load_state_dict(state["model"])
+        trainer.load_state_dict(state["trainer"])
+    writer = SummaryWriter(str(run.logdir))
+
+    def save() -> None:
+        save_checkpoint(
+            run.checkpoint, model, train_config=config.to_dict(), trainer=trainer.state_dict(),
+            init=args.init or (state or {}).get("init"),
+        )  # fmt: skip
+
+    progress = tqdm(
+        total=config.iterations * config.batch_steps, initial=trainer.num_steps, unit="step",
+        disable=args.no_progress, file=sys.stderr,
+    )  # fmt: skip
+    while trainer.iteration < config.iterations:
+        metrics = trainer.run_iteration()
+        for key, value in metrics.items():
+            writer.add_scalar(key, value, trainer.num_steps)
+        progress.update(config.batch_steps)
+        progress.set_postfix(
+            rew=f"{metrics['rollout/ep_rew_mean']:.3f}", success=f"{metrics['rollout/success_rate']:.2f}",
+            kl=f"{metrics['train/approx_kl']:.4f}",
+        )  # fmt: skip
+        if trainer.iteration % args.checkpoint_every == 0:
+            save()
+    progress.close()
+    save()
+    envs.close()
+    print(f"saved {run.checkpoint} after {trainer.num_steps} steps ({trainer.iteration} iterations)")
+
+    if args.eval_tasks > 0:
+        val_tasks = load_task_option(args, split="val")[: args.eval_tasks]
+        report = refinement_report(model, val_tasks, rounds=config.rounds, seed=config.seed, device=device)
+        print(format_report(report))
+        run.checkpoint.with_suffix(".eval.json").write_text(json.dumps(report, indent=1))
+    writer.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
