@@ -247,8 +247,8 @@ class PolicyGradientTrainer:
         self.optimizer.step()
         out.update({
             "train/policy_loss": float(policy_loss.detach()), "train/value_loss": float(v_loss.detach()),
-            "train/entropy": float(entropy.detach().mean()), "train/approx_kl": float(approx_kl(log_prob.detach(), old)),
-            "train/loss": float(loss.detach()),
+            "train/entropy": float(entropy.detach().mean()), "train/loss": float(loss.detach()),
+            "train/approx_kl": float(approx_kl(log_prob.detach(), old)),
         })  # fmt: skip
         return out
 
