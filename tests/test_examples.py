@@ -49,14 +49,17 @@ def test_random_agent_on_the_default_corpus(tmp_path):
     assert out.count("\nepisode ") + out.startswith("episode ") == 3
 
 
-@pytest.mark.parametrize("action_mode", ["rewrite", "edit"])
-def test_maskable_ppo(task_file, action_mode):
+@pytest.mark.parametrize("action_mode, policy", [("rewrite", "graph"), ("edit", "graph"), ("edit", "mlp")])
+def test_maskable_ppo(task_file, action_mode, policy, tmp_path):
     pytest.importorskip("sb3_contrib")
     out = run_example(
-        "maskable_ppo.py", "--tasks", task_file, "--timesteps", "128", "--max-nodes", "32",
-        "--eval-episodes", "2", "--action-mode", action_mode,
+        "maskable_ppo.py", "--tasks", task_file, "--timesteps", "64", "--n-steps", "32", "--max-nodes", "32",
+        "--eval-episodes", "2", "--action-mode", action_mode, "--policy", policy,
+        "--save", str(tmp_path / "model.zip"), env={"TMPDIR": str(tmp_path)},
     )  # fmt: skip
-    assert re.search(r"^trained \d+ steps \(" + action_mode + r" mode\)$", out, re.M)
+    assert re.search(rf"^trained \d+ steps \({action_mode} mode, {policy} policy\)$", out, re.M)
+    assert (tmp_path / "model.zip").is_file()
+    assert not list(tmp_path.glob("SB3-*"))  # no logger folder left in the temp directory
     assert re.search(r"^eval: mean return [+-]\d\.\d{3}, solved \d/2$", out, re.M)
 
 
