@@ -217,3 +217,29 @@ def test_cli_warm_starts_trains_and_resumes(tmp_path):
     _, resumed = load_checkpoint(tmp_path / "runs" / "ppo" / "b" / "checkpoint.pt")
     assert resumed["trainer"]["num_steps"] == 8 and resumed["train_config"]["kl_coef"] == 0.1
     assert any((tmp_path / "runs" / "ppo" / "a").glob("events.out.tfevents.*"))
+
+
+def test_ctrl_c_saves_the_last_whole_iteration(tmp_path, monkeypatch):
+    from agents import policy_gradient
+    from train.ppo import main
+
+    tasks = tmp_path / "tasks.jsonl"
+    save_tasks(TASKS, tasks)
+    common = ["--tasks", str(tasks), "--num-envs", "2", "--rollout-steps", "2", "--rounds", "2", "--hidden", "16",
+              "--layers", "1", "--runs-dir", str(tmp_path / "runs"), "--no-progress"]  # fmt: skip
+    assert main([*common, "--total-steps", "4", "--name", "whole"]) == 0
+    real_update = policy_gradient.PolicyGradientTrainer._update
+
+    def update_then_interrupt(self, batch, generator):
+        metrics = real_update(self, batch, generator)  # the model has moved: the save must undo it
+        if self.iteration == 1:
+            raise KeyboardInterrupt
+        return metrics
+
+    monkeypatch.setattr(policy_gradient.PolicyGradientTrainer, "_update", update_then_interrupt)
+    assert main([*common, "--total-steps", "40", "--name", "cut"]) == 130
+    whole, _ = load_checkpoint(tmp_path / "runs" / "ppo" / "whole" / "checkpoint.pt")
+    cut, payload = load_checkpoint(tmp_path / "runs" / "ppo" / "cut" / "checkpoint.pt")
+    assert payload["trainer"]["num_steps"] == 4 and payload["trainer"]["iteration"] == 1
+    for key, value in whole.state_dict().items():
+        assert torch.equal(value, cut.state_dict()[key]), key

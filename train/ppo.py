@@ -8,7 +8,8 @@
 `python -m train.reinforce` is this command with `--algo reinforce`. Each run writes a new run
 folder (checkpoint and TensorBoard logs; see train/run_folder.py); an existing checkpoint is only
 written over with `--overwrite`. The checkpoint is a plain ProgRefine checkpoint: `python -m
-train.evaluate --checkpoint runs/ppo/NAME/checkpoint.pt` reports it.
+train.evaluate --checkpoint runs/ppo/NAME/checkpoint.pt` reports it. Ctrl-C stops a run after
+saving its last whole iteration (`--resume` continues from there exactly).
 
 Reads top to bottom: config, seeding, build (warm start), loop (with checkpoints and TensorBoard), save.
 """
@@ -16,6 +17,7 @@ Reads top to bottom: config, seeding, build (warm start), loop (with checkpoints
 from __future__ import annotations
 
 import argparse
+import copy
 import json
 import random
 import sys
@@ -99,17 +101,28 @@ def main(argv: list[str] | None = None, algo: str = "ppo") -> int:
         total=config.iterations * config.batch_steps, initial=trainer.num_steps, unit="step",
         disable=args.no_progress, file=sys.stderr,
     )  # fmt: skip
-    while trainer.iteration < config.iterations:
-        metrics = trainer.run_iteration()
-        for key, value in metrics.items():
-            writer.add_scalar(key, value, trainer.num_steps)
-        progress.update(config.batch_steps)
-        progress.set_postfix(
-            rew=f"{metrics['rollout/ep_rew_mean']:.3f}", success=f"{metrics['rollout/success_rate']:.2f}",
-            kl=f"{metrics['train/approx_kl']:.4f}",
-        )  # fmt: skip
-        if trainer.iteration % args.checkpoint_every == 0:
-            save()
+    done = _snapshot(model, trainer)  # the last whole iteration: what an interrupt saves
+    try:
+        while trainer.iteration < config.iterations:
+            metrics = trainer.run_iteration()
+            done = _snapshot(model, trainer)
+            for key, value in metrics.items():
+                writer.add_scalar(key, value, trainer.num_steps)
+            progress.update(config.batch_steps)
+            progress.set_postfix(
+                rew=f"{metrics['rollout/ep_rew_mean']:.3f}", success=f"{metrics['rollout/success_rate']:.2f}",
+                kl=f"{metrics['train/approx_kl']:.4f}",
+            )  # fmt: skip
+            if trainer.iteration % args.checkpoint_every == 0:
+                save()
+    except KeyboardInterrupt:  # Ctrl-C: save the whole iterations done, from which --resume continues exactly
+        progress.close()
+        model.load_state_dict(done[0])
+        trainer.load_state_dict(done[1])
+        save()
+        print(f"interrupted: saved {run.checkpoint} after {trainer.num_steps} steps ({trainer.iteration} iterations)")
+        writer.close()
+        return 130
     progress.close()
     save()
     envs.close()
@@ -122,6 +135,10 @@ def main(argv: list[str] | None = None, algo: str = "ppo") -> int:
         run.checkpoint.with_suffix(".eval.json").write_text(json.dumps(report, indent=1))
     writer.close()
     return 0
+
+
+def _snapshot(model, trainer) -> tuple[dict, dict]:
+    return copy.deepcopy(model.state_dict()), copy.deepcopy(trainer.state_dict())
 
 
 if __name__ == "__main__":

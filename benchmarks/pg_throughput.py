@@ -1,0 +1,99 @@
+"""Environment steps per second of policy-gradient training end to end (rollouts, environment
+steps and updates): sb3-contrib's MaskablePPO with the graph policy (`agents.sb3_policy`), SB3's
+MLP `MultiInputPolicy` for comparison, and our own PPO (`agents.policy_gradient`), in both action
+modes. Wall-clock and process-CPU rates side by side: on a machine shared with other jobs the CPU
+rate says what the code costs, the wall rate what this run got.
+
+    python benchmarks/pg_throughput.py [--steps 512] [--hidden 64] [--layers 2] [--n-envs 8] [--max-nodes 64]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+from sb3_contrib import MaskablePPO
+from stable_baselines3.common.logger import Logger
+from stable_baselines3.common.vec_env import DummyVecEnv
+
+from agents.collector import make_vector_env
+from agents.network import ModelConfig, RefineNet
+from agents.policy_gradient import PolicyGradientConfig, PolicyGradientTrainer
+from agents.sb3_policy import MaskableGraphPolicy
+from progrefine_env.env import ProgramRefineEnv
+from progrefine_env.tasks.generator import generate_tasks
+
+
+def timed(run) -> tuple[float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    run()
+    return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def sb3_rate(policy, mode: str, args, tasks) -> tuple[int, float, float]:
+    env_kwargs = dict(tasks=tasks, action_mode=mode, corruption=(0.5, 1.0), max_nodes=args.max_nodes)
+    env = DummyVecEnv([lambda: ProgramRefineEnv(**env_kwargs)] * args.n_envs)
+    n_steps = max(args.steps // args.n_envs, 8)
+    kwargs = {"policy_kwargs": {"model_config": ModelConfig(hidden=args.hidden, layers=args.layers)}}
+    model = MaskablePPO(
+        policy, env, n_steps=n_steps, batch_size=64, n_epochs=args.epochs, seed=0, device="cpu",
+        **(kwargs if policy is MaskableGraphPolicy else {}),
+    )  # fmt: skip
+    model.set_logger(Logger(None, []))
+    model.learn(n_steps * args.n_envs)  # warm-up rollout and update
+    wall, cpu = timed(lambda: model.learn(n_steps * args.n_envs, reset_num_timesteps=False))
+    env.close()
+    return n_steps * args.n_envs, wall, cpu
+
+
+def ours_rate(mode: str, args, tasks) -> tuple[int, float, float]:
+    rounds = 5 if mode == "rewrite" else 16
+    steps = max(args.steps // (args.n_envs * rounds), 1) * args.n_envs * rounds
+    config = PolicyGradientConfig(
+        total_steps=2 * steps, num_envs=args.n_envs, rollout_steps=rounds, rounds=rounds, action_mode=mode,
+        epochs=args.epochs, minibatch_size=64,
+    )  # fmt: skip
+    torch.manual_seed(0)
+    envs = make_vector_env(args.n_envs, tasks=tasks, max_nodes=args.max_nodes, **config.env_kwargs())
+    trainer = PolicyGradientTrainer(RefineNet(ModelConfig(hidden=args.hidden, layers=args.layers)), envs, config)
+    trainer.run_iteration()  # warm-up
+
+    def run() -> None:
+        while trainer.num_steps < config.total_steps:
+            trainer.run_iteration()
+
+    wall, cpu = timed(run)
+    envs.close()
+    return steps, wall, cpu
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--steps", type=int, default=512, help="environment steps timed per row (after a warm-up)")
+    parser.add_argument("--hidden", type=int, default=64)
+    parser.add_argument("--layers", type=int, default=2)
+    parser.add_argument("--n-envs", type=int, default=8)
+    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--max-nodes", type=int, default=64)
+    parser.add_argument("--threads", type=int, default=1, help="torch threads")
+    parser.add_argument("--rows", default="graph,mlp,ours", help="which of graph, mlp, ours to time")
+    args = parser.parse_args()
+    torch.set_num_threads(args.threads)
+    tasks = generate_tasks(300, seed=123)
+    rows = args.rows.split(",")
+    print(f"hidden {args.hidden}, layers {args.layers}, {args.n_envs} envs, {args.epochs} epochs")
+    print(f"{'trainer':<28} {'mode':<8} {'steps':>6} {'wall s':>7} {'steps/s':>8} {'cpu s':>7} {'steps/cpu-s':>11}")
+    names = {"graph": "MaskablePPO + graph policy", "mlp": "MaskablePPO + MLP", "ours": "ours (policy_gradient, PPO)"}
+    for mode in ("edit", "rewrite"):
+        for key in rows:
+            if key == "ours":
+                steps, wall, cpu = ours_rate(mode, args, tasks)
+            else:
+                policy = MaskableGraphPolicy if key == "graph" else "MultiInputPolicy"
+                steps, wall, cpu = sb3_rate(policy, mode, args, tasks)
+            rates = f"{steps / wall:>8.0f} {cpu:>7.1f} {steps / cpu:>11.0f}"
+            print(f"{names[key]:<28} {mode:<8} {steps:>6} {wall:>7.1f} {rates}")
+
+if __name__ == "__main__":
+    main()
