@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from conftest import leaks
 from env_tasks import TASKS, corpus_available
 
 from progrefine_env.tasks.io import save_tasks
@@ -70,7 +71,7 @@ def test_maskable_ppo_leaves_nothing_in_the_temp_folder(task_file, tmp_path):
     environ = {"SB3_LOGDIR": None, "TMPDIR": str(temp)}  # SB3's defaults, as a user has them
     run_example("maskable_ppo.py", "--tasks", task_file, "--timesteps", "64", "--max-nodes", "32",
                 "--eval-episodes", "1", "--n-envs", "1", env=environ)  # fmt: skip
-    assert list(temp.iterdir()) == []
+    assert leaks(str(temp)) == []  # torch_geometric's generated modules aside (the graph policy; see conftest)
 
 
 def test_examples_have_help():
