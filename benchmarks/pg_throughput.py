@@ -78,6 +78,7 @@ def main() -> None:
     parser.add_argument("--max-nodes", type=int, default=64)
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
     parser.add_argument("--rows", default="graph,mlp,ours", help="which of graph, mlp, ours to time")
+    parser.add_argument("--modes", default="edit,rewrite", help="action modes to time")
     args = parser.parse_args()
     torch.set_num_threads(args.threads)
     tasks = generate_tasks(300, seed=123)
@@ -85,7 +86,7 @@ def main() -> None:
     print(f"hidden {args.hidden}, layers {args.layers}, {args.n_envs} envs, {args.epochs} epochs")
     print(f"{'trainer':<28} {'mode':<8} {'steps':>6} {'wall s':>7} {'steps/s':>8} {'cpu s':>7} {'steps/cpu-s':>11}")
     names = {"graph": "MaskablePPO + graph policy", "mlp": "MaskablePPO + MLP", "ours": "ours (policy_gradient, PPO)"}
-    for mode in ("edit", "rewrite"):
+    for mode in args.modes.split(","):
         for key in rows:
             if key == "ours":
                 steps, wall, cpu = ours_rate(mode, args, tasks)
