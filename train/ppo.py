@@ -54,6 +54,7 @@ def build_parser(algo: str = "ppo") -> argparse.ArgumentParser:
     run.add_argument("--resume", default=None, help="continue from this checkpoint of a run (its configs win)")
     run.add_argument("--checkpoint-every", type=int, default=25, help="iterations between checkpoints")
     run.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    run.add_argument("--threads", type=int, default=1, help="torch threads (one is fastest on a busy machine)")
     run.add_argument("--eval-tasks", type=int, default=0, help="val tasks for a final report (rewrite; 0: skip)")
     run.add_argument("--no-progress", action="store_true", help="no progress bar")
     return parser
@@ -62,6 +63,7 @@ def build_parser(algo: str = "ppo") -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None, algo: str = "ppo") -> int:
     args = build_parser(algo).parse_args(argv)
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    torch.set_num_threads(args.threads)
     init = state = None
     with user_errors():  # a bad option, checkpoint, task file or run folder: one `error:` line, exit 2
         config, model_config = build_dataclass(PolicyGradientConfig, args), build_dataclass(ModelConfig, args)
