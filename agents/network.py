@@ -27,8 +27,8 @@ class ModelConfig:
         hidden: width of node embeddings.
         layers: rounds of message passing.
         global_context: after each round, add a pooled graph context to every node.
-        round_input: add an embedding of the round number (the observation's `round` key, which
-            `agents.rollout.EnvBatch` adds) to every node. Off by default: the prototype, fed the
+        round_input: add an embedding of the round number (an observation key `round` that no env
+            produces: the caller adds it) to every node. Off by default: the prototype, fed the
             round, grew confident after round 0 without being right; see benchmarks/README.md, "Round
             number in the input", for the measurement behind the default.
     """

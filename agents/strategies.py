@@ -1,51 +1,74 @@
-"""Decoding strategies for a refinement round: which tokens the agent proposes for every node.
+"""Decoding: how a refinement round turns a policy's proposals into one action per program.
 
-- `argmax`: the most likely allowed token at every node (one candidate).
-- `best_of_k`: the argmax candidate and `samples - 1` candidates sampled from the model at
-  `temperature`; each is scored by running the task's *visible* tests (what the agent is allowed to
-  run, and what the environment rewards), and the one passing most wins, ties going to the argmax
-  candidate, then to the more likely one. Held-out tests are never consulted.
+- `argmax`: the policy's deterministic action (one candidate).
+- `best_of_k`: the mode and `samples - 1` draws at `temperature`, with replacement (the original
+  decoding); each *distinct* candidate runs the visible tests once.
+- `best_first`: up to `samples` distinct candidates a round in order of the model's likelihood.
+- `sample_distinct`: up to `samples` distinct draws a round at `temperature` (sampling without
+  replacement), the mode first.
 
-Measured on 200 val tasks (benchmarks/README.md, "Decoding"): more samples and a temperature below 1
-(candidates that differ from the argmax in a few uncertain nodes, not everywhere) pass more tests.
+All but `argmax` keep the candidate passing most visible tests, the first in their order on ties
+(the mode, then the more likely). Candidates run through the env's public `run_visible_tests`
+(`agents.candidates`); held-out tests are never consulted. A round stops at the first candidate
+passing every visible test (the one the old exhaustive scoring would have picked). Each distinct
+candidate program run counts once against `budget` (over all rounds of a task); a program run
+before, in any round, is never run again; one that cannot run (ill-typed) costs nothing.
+
+Candidates come from the policy's masked per-node distribution when it has one: a policy adapts to
+this by a `distribution(obs_tensors) -> (MaskedNodeCategorical, value)` method (`GraphPolicy` has
+it; for an SB3 model or an RLlib module, wrap its logits in `MaskedNodeCategorical`). A policy
+without one is asked for `act(...)` once per candidate instead (`best_of_k` and `argmax` only).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import math
+from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
+from typing import Protocol, runtime_checkable
 
 import numpy as np
 import torch
+from gymnasium.vector import VectorEnv
 
-from progrefine_env.tasks.task import passes
+from .batching import to_tensors
+from .candidates import best_first, run_visible_tests, sampled, sampled_distinct
+from .distribution import MaskedNodeCategorical
+from .policy import Policy, PolicyStep
 
-from .decoding import greedy, sample
-
-STRATEGIES = ("argmax", "best_of_k")
+STRATEGIES = ("argmax", "best_of_k", "best_first", "sample_distinct")
+CHUNK = 16  # candidates run per sub-env between checks for one passing every visible test
+OVERDRAW = 4  # at most this many times a round's allowance submitted (ill-typed ones cost nothing)
 
 
 @dataclass(frozen=True)
 class Decoding:
-    """How a refinement round chooses its tokens.
+    """How a refinement round chooses its tokens (see the module docstring).
 
     Attributes:
-        strategy: "argmax" (the most likely token at every node) or "best_of_k" (the argmax and
-            sampled candidates; the one passing most visible tests is kept).
-        samples: candidates per round for best_of_k, the argmax one included.
-        temperature: best_of_k samples from the model's distribution sharpened (< 1) or flattened
-            (> 1) by this factor.
+        strategy: "argmax", "best_of_k" (the original decoding), "best_first" (distinct candidates
+            by likelihood) or "sample_distinct" (distinct draws at the temperature).
+        samples: candidates a round: best_of_k draws this many, the mode included, duplicates and
+            all; best_first and sample_distinct run up to this many distinct ones.
+        temperature: best_of_k and sample_distinct draw from the model's distribution sharpened
+            (< 1) or flattened (> 1) by this factor.
+        budget: distinct candidate programs run per task over all rounds (0: no cap beyond
+            `samples` a round); each round may spend an equal share of what is left.
     """
 
     strategy: str = "best_of_k"
     samples: int = 128
     temperature: float = 0.7
+    budget: int = 0
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
             raise ValueError(f"strategy={self.strategy!r} is not one of {STRATEGIES}")
-        if self.samples < 1 or not self.temperature > 0:
-            raise ValueError(f"need samples >= 1 and temperature > 0, got {self.samples}, {self.temperature}")
+        if self.samples < 1 or not self.temperature > 0 or self.budget < 0:
+            raise ValueError(
+                f"need samples >= 1, temperature > 0 and budget >= 0, got {self.samples}, {self.temperature}, "
+                f"{self.budget}"
+            )
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -54,38 +77,214 @@ class Decoding:
 ARGMAX = Decoding(strategy="argmax", samples=1)
 
 
-def choose_tokens(
-    log_probs: torch.Tensor, envs: Sequence, decoding: Decoding = ARGMAX, generator: torch.Generator | None = None
-) -> np.ndarray:
-    """[B, N] token ids for the environments `envs` (unwrapped `ProgramRefineEnv`s, one per row)."""
-    best, _ = greedy(log_probs)
-    samples = decoding.samples
-    if decoding.strategy == "argmax" or samples <= 1:
-        return best.cpu().numpy()
-    log_probs = log_probs.cpu()
-    tempered = torch.log_softmax(log_probs / decoding.temperature, dim=-1)
-    candidates = torch.stack([best.cpu()] + [sample(tempered, generator) for _ in range(samples - 1)], dim=1)
-    scores = log_probs.unsqueeze(1).expand(-1, samples, -1, -1).gather(-1, candidates.unsqueeze(-1)).squeeze(-1)
-    chosen = candidates[:, 0].numpy().copy()
-    for row, env in enumerate(envs):
-        chosen[row] = _best_candidate(env, candidates[row].numpy(), scores[row])
-    return chosen
+@runtime_checkable
+class DistributionPolicy(Protocol):
+    """A policy that exposes its masked per-node distribution (`rewrite` mode)."""
+
+    def distribution(self, obs: Mapping[str, torch.Tensor]) -> tuple[MaskedNodeCategorical, torch.Tensor | None]: ...
 
 
-def _best_candidate(env, candidates: np.ndarray, scores: torch.Tensor) -> np.ndarray:
-    """The candidate passing most visible tests (then argmax first, then most likely)."""
-    program, task = env.program, env.task
-    n = len(program)
-    node_mask = torch.zeros(candidates.shape[1], dtype=torch.bool)
-    node_mask[:n] = True
-    likelihood = (scores * node_mask).sum(-1)
-    best_key, best_index, seen = None, 0, {}
-    for k, tokens in enumerate(candidates):
-        key_tokens = tuple(int(t) for t in tokens[:n])
-        if key_tokens not in seen:
-            candidate = program.replace({i: t for i, t in enumerate(key_tokens) if t != program.tokens[i]})
-            seen[key_tokens] = sum(passes(candidate, task.input_types, task.tests))
-        key = (seen[key_tokens], k == 0, float(likelihood[k]))
-        if best_key is None or key > best_key:
-            best_key, best_index = key, k
-    return candidates[best_index]
+class DecodingPolicy:
+    """A `Policy` that decodes `policy`'s proposals, running candidates in `envs` (rewrite mode).
+
+    Call `begin(obs)` when every sub-env starts a task and `observe(e, tokens)` with each program
+    a sub-env steps into; `active[e] = False` freezes sub-env `e` (its action keeps its program).
+
+    Args:
+        policy: what proposes (any `Policy`; a `DistributionPolicy` for the sampling strategies).
+        envs: the vector env the actions are for (its sub-envs run the candidates).
+        decoding: the strategy and its budget.
+        rounds: rounds per task (to share the budget between them).
+        generators: one per sub-env, seeding its draws (so that a task's draws do not depend on
+            the batch it is in); None: torch's global generator.
+    """
+
+    def __init__(self, policy: Policy, envs: VectorEnv, decoding: Decoding, rounds: int, generators=None) -> None:
+        self.policy, self.envs, self.decoding, self.rounds = policy, envs, decoding, rounds
+        self.generators = generators or [None] * envs.num_envs
+
+    def begin(self, obs: Mapping[str, np.ndarray]) -> None:
+        count = len(obs["tokens"])
+        self.active = np.ones(count, dtype=bool)
+        self.runs = np.zeros(count, dtype=np.int64)
+        self.confidence, self.hole_confidence = np.full(count, np.nan), np.full(count, np.nan)
+        self.holes = np.asarray(obs["masked"], dtype=bool)
+        self.round = 0
+        self.known: list[dict[tuple, int]] = [{} for _ in range(count)]  # program -> visible tests passed
+        for e in range(count):  # the starting program ran at reset: known, not a candidate
+            self.known[e][_key(obs["tokens"][e], obs["node_mask"][e])] = _passed(obs, e)
+
+    def observe(self, e: int, tokens: np.ndarray, node_mask: np.ndarray, tests_passed: int) -> None:
+        """Sub-env `e` stepped into the program `tokens` (the env ran its visible tests)."""
+        key = _key(tokens, node_mask)
+        if key not in self.known[e]:
+            self.known[e][key] = tests_passed
+            self.runs[e] += 1
+
+    def act(self, obs, *, deterministic=False, generator=None, expert_actions=None) -> PolicyStep:
+        actions = np.array(obs["tokens"], dtype=np.int64)  # frozen rows: keep the program
+        rows = np.flatnonzero(self.active)
+        # Only a privileged policy (the expert, for an upper bound) reads these; the envs hand them
+        # over only when made with expert_labels=True.
+        self._expert = None if expert_actions is None else np.asarray(expert_actions)[rows]
+        if len(rows):
+            sub = {k: np.asarray(v)[rows] for k, v in obs.items()}
+            actions[rows], self.confidence[rows], self.hole_confidence[rows] = self._decode(sub, rows)
+        self.round += 1
+        return PolicyStep(actions)
+
+    def _decode(self, obs: Mapping[str, np.ndarray], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        dist = node_distribution(self.policy, obs)
+        if self.decoding.strategy == "argmax":
+            chosen = dist.mode().cpu().numpy() if dist is not None else self._act(obs, True)
+            chosen = np.array(chosen, dtype=np.int64)
+            allow = self._allowance(rows)
+            chosen[allow < 1] = obs["tokens"][allow < 1]  # budget spent: leave the program
+        else:
+            chosen = self._search(obs, rows, dist)
+        nodes = None if dist is None else dist.node_mask
+        holes = None if dist is None else torch.as_tensor(self.holes[rows], device=nodes.device).float() * nodes
+        return chosen, _confidence(dist, chosen, nodes), _confidence(dist, chosen, holes)
+
+    def _allowance(self, rows: np.ndarray) -> np.ndarray:
+        """Distinct candidates each row may run this round."""
+        per_round = np.full(len(rows), self.decoding.samples if self.decoding.strategy != "argmax" else 1)
+        if not self.decoding.budget:
+            return per_round
+        left = np.maximum(self.decoding.budget - self.runs[rows], 0)
+        share = np.ceil(left / max(self.rounds - self.round, 1)).astype(np.int64)
+        return np.minimum(per_round, share)
+
+    def _search(self, obs, rows: np.ndarray, dist: MaskedNodeCategorical | None) -> np.ndarray:
+        allow = self._allowance(rows)
+        draws = self._act_draws(obs, self.generators[rows[0]]) if dist is None else None
+        streams = [self._stream(obs, k, dist, draws, self.generators[e]) for k, e in enumerate(rows)]
+        sizes = obs["node_mask"].sum(-1)
+        rounds = [
+            _RoundSearch(self.known[e], _passed_all(obs, k), int(allow[k]), int(sizes[k])) for k, e in enumerate(rows)
+        ]
+        while True:
+            batches = [r.next_batch(s) if not r.done else None for r, s in zip(rounds, streams)]
+            if all(b is None for b in batches):
+                break
+            per_env: list[np.ndarray | None] = [None] * self.envs.num_envs
+            for k, e in enumerate(rows):
+                if batches[k]:
+                    per_env[e] = np.stack([c for _, c in batches[k]])
+            results = run_visible_tests(self.envs, per_env)
+            for k, e in enumerate(rows):
+                if batches[k]:
+                    self.runs[e] += rounds[k].record(batches[k], results[e])
+        fallback = obs["tokens"]
+        return np.stack([r.best if r.best is not None else fallback[k] for k, r in enumerate(rounds)])
+
+    def _stream(self, obs, row: int, dist: MaskedNodeCategorical | None, draws, generator) -> Iterator[np.ndarray]:
+        d = self.decoding
+        if dist is None:
+            return iter([draw[row] for draw in draws])
+        if d.strategy == "best_of_k":
+            return iter(_by_likelihood(dist, row, sampled(dist, row, d.samples, d.temperature, generator)))
+        if d.strategy == "best_first":
+            return best_first(dist, row)
+        return sampled_distinct(dist, row, d.temperature, generator, batch=max(2 * d.samples, 16))
+
+    def _act(self, obs, deterministic: bool, generator=None) -> np.ndarray:
+        step = self.policy.act(obs, deterministic=deterministic, generator=generator, expert_actions=self._expert)
+        return np.asarray(step.actions)
+
+    def _act_draws(self, obs, generator) -> list[np.ndarray]:
+        """A policy without a distribution: its deterministic action, then `samples - 1` draws."""
+        if self.decoding.strategy != "best_of_k":
+            raise ValueError(f"strategy {self.decoding.strategy!r} needs a policy with a distribution() method")
+        return [self._act(obs, True)] + [self._act(obs, False, generator) for _ in range(self.decoding.samples - 1)]
+
+
+class _RoundSearch:
+    """One program's candidates in one round: which to run next, and the best so far."""
+
+    def __init__(self, known: dict[tuple, int], all_tests: int, allowance: int, size: int) -> None:
+        self.known, self.all_tests, self.allowance, self.size = known, all_tests, allowance, size
+        self.ran, self.submitted, self.best, self.best_score, self.done = 0, 0, None, -math.inf, allowance < 1
+
+    def next_batch(self, stream: Iterator[np.ndarray]) -> list[tuple[tuple, np.ndarray]] | None:
+        """Up to CHUNK candidates never run before (ones run before are judged on their score)."""
+        batch, keys = [], set()
+        while not self.done and len(batch) < min(CHUNK, self.allowance - self.ran):
+            candidate = next(stream, None)
+            if candidate is None or self.submitted >= OVERDRAW * self.allowance + CHUNK:
+                self.done = True
+                break
+            key = tuple(candidate[: self.size].tolist())
+            if key in self.known:
+                self._consider(self.known[key], candidate)
+            elif key not in keys:
+                keys.add(key)
+                batch.append((key, candidate))
+                self.submitted += 1
+        return batch or None
+
+    def record(self, batch, scores: np.ndarray) -> int:
+        """Take the scores of a batch in order; returns how many candidates actually ran."""
+        ran = 0
+        for (key, candidate), score in zip(batch, scores.tolist()):
+            self.known[key] = score
+            ran += score >= 0
+            self._consider(score, candidate)  # after one passing everything, none can beat it
+        self.ran += ran
+        if self.ran >= self.allowance:
+            self.done = True
+        return ran
+
+    def _consider(self, score: int, candidate: np.ndarray) -> None:
+        if score > self.best_score:
+            self.best, self.best_score = candidate, score
+        if score >= self.all_tests:
+            self.done = True
+
+
+def node_distribution(policy: Policy, obs: Mapping[str, np.ndarray]) -> MaskedNodeCategorical | None:
+    """The policy's masked per-node distribution for a batch, or None if it exposes none."""
+    if not isinstance(policy, DistributionPolicy):
+        return None
+    with torch.no_grad():
+        dist, _ = policy.distribution(to_tensors(obs, getattr(policy, "device", "cpu")))
+    if not isinstance(dist, MaskedNodeCategorical):
+        raise ValueError("decoding needs a rewrite-mode policy (a MaskedNodeCategorical distribution)")
+    return dist
+
+
+def _by_likelihood(dist: MaskedNodeCategorical, row: int, candidates: list[np.ndarray]) -> list[np.ndarray]:
+    """The first candidate (the mode), then the rest most likely first (stable)."""
+    if len(candidates) <= 2:
+        return candidates
+    rest = torch.as_tensor(np.stack(candidates[1:]))
+    rows = dist.log_probs[row].cpu().expand(len(rest), -1, -1)
+    nodes = dist.node_mask[row].cpu()
+    likelihood = (rows.gather(-1, rest.unsqueeze(-1)).squeeze(-1) * nodes).sum(-1)
+    order = sorted(range(len(rest)), key=lambda k: -float(likelihood[k]))
+    return [candidates[0]] + [candidates[1 + k] for k in order]
+
+
+def _key(tokens: np.ndarray, node_mask: np.ndarray) -> tuple:
+    """A program's identity: the tokens of its real nodes (as the env keys it)."""
+    return tuple(np.asarray(tokens)[: int(np.asarray(node_mask).sum())].tolist())
+
+
+def _passed(obs: Mapping[str, np.ndarray], row: int) -> int:
+    """Visible tests the observed program passes (outcome 0 on a real test)."""
+    return int(((obs["test_outcome"][row] == 0) & (obs["test_mask"][row] == 1)).sum())
+
+
+def _passed_all(obs: Mapping[str, np.ndarray], row: int) -> int:
+    return int(obs["test_mask"][row].sum())
+
+
+def _confidence(dist: MaskedNodeCategorical | None, chosen: np.ndarray, nodes: torch.Tensor | None) -> np.ndarray:
+    """Mean probability the policy gave the chosen tokens over `nodes` ([B, N] weights; NaN
+    without a distribution or without such nodes)."""
+    if dist is None:
+        return np.full(len(chosen), np.nan)
+    probs = dist.node_log_prob(torch.as_tensor(chosen, device=dist.log_probs.device)).exp()
+    count = nodes.sum(-1)
+    mean = (probs * nodes).sum(-1) / count.clamp(min=1)
+    return torch.where(count > 0, mean, torch.full_like(mean, float("nan"))).cpu().numpy()

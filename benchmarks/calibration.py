@@ -14,36 +14,21 @@ from __future__ import annotations
 import argparse
 
 import numpy as np
-import torch
 
-from agents.batching import to_tensors
 from agents.checkpoint import load_checkpoint
-from agents.decoding import greedy, masked_log_probs
-from agents.rollout import EnvBatch
+from agents.refine import evaluate_tasks
 from progrefine_env.tasks.corpus import load_corpus
 
 
-@torch.no_grad()
 def calibration(model, tasks, level: float, rounds: int, batch_size: int = 100) -> np.ndarray:
-    """[rounds, 3]: accuracy and confidence on the corrupted nodes, and nodes changed, per round."""
-    sums, count = np.zeros((rounds, 3)), 0
-    envs = EnvBatch(tasks, min(batch_size, len(tasks)), corruption=level, max_steps=rounds)
-    for start in range(0, len(tasks), len(envs)):
-        indices = list(range(start, min(start + len(envs), len(tasks))))
-        obs = envs.reset_tasks(indices)
-        count += len(indices)
-        for r in range(rounds):
-            tensors = to_tensors(obs)
-            tokens, confidence = greedy(masked_log_probs(model(tensors).logits, tensors["grammar_mask"]))
-            for k in range(len(indices)):
-                env = envs.envs[k]
-                nodes, target = env.corrupted_nodes, np.asarray(env.task.program.tokens)
-                right = tokens[k, nodes].numpy() == target[nodes]
-                sums[r, 0] += right.mean()
-                sums[r, 1] += confidence[k, nodes].mean().item()
-            obs, infos = envs.step(tokens.numpy())
-            sums[r, 2] += sum(info.get("nodes_changed", 0) for info in infos[: len(indices)])
-    return sums / max(count, 1)
+    """[rounds, 3]: accuracy and confidence on the corrupted nodes, and nodes changed, per round.
+
+    Through the report's loop (argmax decoding): accuracy is the env's evaluation-only
+    `info["token_accuracy"]`, confidence the policy's mean probability of its chosen tokens on the
+    nodes that were holes at the start (`mask` corruption: the corrupted nodes)."""
+    results = evaluate_tasks(model, tasks, (level,), rounds, batch_size=batch_size)
+    columns = [[r.token_accuracy, r.hole_confidence, r.nodes_changed] for r in results]
+    return np.nanmean(np.asarray(columns, dtype=float), axis=0).T
 
 
 def main() -> None:

@@ -10,28 +10,32 @@ import argparse
 from collections import Counter
 
 import numpy as np
-import torch
 
-from agents.batching import to_tensors
 from agents.checkpoint import load_checkpoint
-from agents.decoding import greedy, masked_log_probs
-from agents.rollout import EnvBatch
+from agents.evaluation import make_task_envs
+from agents.policy import GraphPolicy
 from progrefine_env.lang import VOCAB
 from progrefine_env.tasks.corpus import load_corpus
 
 
-@torch.no_grad()
-def tally(model, tasks, level: float, batch_size: int = 100) -> tuple[Counter, Counter, Counter]:
-    """Per target token: masked occurrences, correct predictions; and (target, predicted) confusions."""
+def tally(model, tasks, level: float, batch_size: int = 100, seed: int = 0) -> tuple[Counter, Counter, Counter]:
+    """Per target token: masked occurrences, correct predictions; and (target, predicted) confusions.
+
+    Each task is reset as the report resets it (seed + index), the policy acts once (argmax) on
+    the vector env's observations, and its tokens on the holes (`obs["masked"]`) are compared with
+    the task file's target: the benchmark reads the target from the tasks it was given, never from
+    the env, and the policy never sees it."""
     total, right, confusions = Counter(), Counter(), Counter()
-    envs = EnvBatch(tasks, min(batch_size, len(tasks)), corruption=level)
-    for start in range(0, len(tasks), len(envs)):
-        count = min(len(envs), len(tasks) - start)
-        tensors = to_tensors(envs.reset_tasks(range(start, start + count)))
-        predicted, _ = greedy(masked_log_probs(model(tensors).logits, tensors["grammar_mask"]))
-        for k, env in enumerate(envs.envs[:count]):
-            target = np.asarray(env.task.program.tokens)
-            for node in env.corrupted_nodes:
+    policy = GraphPolicy(model.eval())
+    for start in range(0, len(tasks), batch_size):
+        indices = list(range(start, min(start + batch_size, len(tasks))))
+        envs = make_task_envs(tasks, indices, level, rounds=1)
+        obs, _ = envs.reset(seed=[seed + i for i in indices], options={"task_index": 0})
+        predicted = policy.act(obs, deterministic=True).actions
+        envs.close()
+        for k, i in enumerate(indices):
+            target = np.asarray(tasks[i].program.tokens)
+            for node in np.flatnonzero(obs["masked"][k]):
                 want, got = VOCAB[target[node]], VOCAB[int(predicted[k, node])]
                 total[want] += 1
                 right[want] += want == got
@@ -48,7 +52,6 @@ def main() -> None:
     parser.add_argument("--corruption", type=float, default=0.5, help="share of nodes masked (default: 0.5)")
     args = parser.parse_args()
     model, _ = load_checkpoint(args.checkpoint)
-    model.eval()
     total, right, confusions = tally(model, load_corpus(args.split)[: args.limit], args.corruption)
     overall = sum(right.values()) / max(sum(total.values()), 1)
     print(f"one-shot accuracy {overall:.3f} on {sum(total.values())} masked nodes")

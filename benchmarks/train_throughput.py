@@ -13,8 +13,8 @@ import time
 import torch
 
 from agents.batching import to_tensors
+from agents.collector import make_vector_env
 from agents.network import ModelConfig, RefineNet
-from agents.rollout import EnvBatch
 from agents.scheduled_sampling import ScheduledSamplingConfig, ScheduledSamplingTrainer
 from progrefine_env.tasks.generator import generate_tasks
 
@@ -51,11 +51,13 @@ def main() -> None:
     for device in devices:
         torch.manual_seed(0)
         config = ModelConfig(hidden=args.hidden, layers=args.layers)
-        envs = EnvBatch(tasks, args.batch_size, corruption=(0.5, 1.0))
-        obs = to_tensors(envs.reset(list(range(args.batch_size))), device)
+        train_config = ScheduledSamplingConfig(batch_size=args.batch_size)
+        envs = make_vector_env(args.batch_size, tasks=tasks, corruption=(0.5, 1.0), max_steps=train_config.rounds,
+                               expert_labels=True)  # fmt: skip
+        obs = to_tensors(envs.reset(seed=list(range(args.batch_size)))[0], device)
         model = RefineNet(config).to(device)
         model_rate = model_only(model, obs, repeats=max(3, args.iterations))
-        trainer = ScheduledSamplingTrainer(model, envs, ScheduledSamplingConfig(batch_size=args.batch_size), device)
+        trainer = ScheduledSamplingTrainer(model, envs, train_config, device)
         trainer.run_iteration()  # warm-up
         rates = [trainer.run_iteration()["time/graphs_per_s"] for _ in range(args.iterations)]
         trainer_rate = sum(rates) / len(rates)

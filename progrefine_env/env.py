@@ -14,7 +14,21 @@ from . import expert
 from .corruption import CORRUPTION_MODES, corrupt, corruption_level, validate_corruption
 from .feedback import NUM_OUTCOMES, VALUE_FEATURES, Feedback, run_tests, summarize
 from .graph import EDGE_TYPES, encode_edges, max_edges_for, static_graph
-from .lang import ARITY, ERROR_KINDS, MASK, PAD, VOCAB, VOCAB_SIZE, Program, check, masks_to_array, unparse
+from .lang import (
+    ARITY,
+    ERROR_KINDS,
+    MASK,
+    PAD,
+    VOCAB,
+    VOCAB_SIZE,
+    EvalError,
+    Program,
+    check,
+    compile_program,
+    masks_to_array,
+    unparse,
+    values_equal,
+)
 from .lang.brief import brief
 from .lang.types import NUM_TYPES, TypeInfo
 from .lang.vocab import INPUT_NAMES
@@ -118,6 +132,10 @@ class ProgramRefineEnv(gym.Env):
     With `expert_labels=True` (off by default), also `expert_action`: the expert's next action from
     the new state (privileged: the target's correction, int64 [N] or an int; for imitation trainers
     such as DAgger, which read it from `info`, never from the observation).
+    With `eval_accuracy=True` (off by default; for evaluation reports only, never for an agent),
+    also `token_accuracy` (float: share of the originally corrupted nodes that hold the target's
+    token) and `exact` (bool: the program is the target). Both are computed from the target, so an
+    agent must never read them; the report does, after the agent has acted.
     Outcome codes are those of `obs["test_outcome"]`: 0 passed, 1 wrong value, 2 + k the k-th error
     kind; `progrefine_env.env.OUTCOME_NAMES[code]` names them.
 
@@ -127,7 +145,7 @@ class ProgramRefineEnv(gym.Env):
     gym.make("ProgramRefine-v0", tasks="generated", split="train", corpus_size=20_000, corpus_seed=0,
              corruption=0.5, corruption_mode="mask", max_nodes=64, max_tests=8,
              action_mode="rewrite", max_steps=None, reward="delta", invalid_edits="ignore",
-             render_mode=None, expert_labels=False)
+             render_mode=None, expert_labels=False, eval_accuracy=False)
     ```
     * `tasks`: "generated" (the built-in corpus: the default `corpus_size` and `corpus_seed` ship with
       the package; other settings are generated on first use, minutes, then cached on disk), a path
@@ -142,6 +160,20 @@ class ProgramRefineEnv(gym.Env):
       to no render mode).
     * `expert_labels`: add the expert's next action to every `info` (privileged; for imitation
       learning: `agents.collector` hands it to the trainer and to expert/mixture policies only).
+    * `eval_accuracy`: add `token_accuracy` and `exact` to every `info` (privileged; for
+      evaluation reports such as `agents.refine`, which read them but never show them to the agent).
+
+    ## Scoring candidates
+
+    `env.run_visible_tests(candidates)` runs the *visible* tests (those the observation already
+    reports on) on candidate programs, `[K, max_nodes]` token arrays laid out like `tokens`, without
+    changing the episode; it returns how many tests each passes, or -1 for a candidate that cannot
+    run (a token of the wrong arity, a hole, or ill-typed). Best-of-k decoders and search baselines
+    use it; it is public and reads nothing an agent may not see (the tests it runs are the ones
+    whose outcomes the observation shows). Through a vector env: `envs.call("run_visible_tests", c)`
+    scores the same `c` in every sub-env; to give each its own, set them first with
+    `envs.set_attr("pending_candidates", [c_0, c_1, ...])`, then `envs.call("run_visible_tests")`
+    (what `agents.candidates.run_visible_tests` does).
 
     ## Version History
 
@@ -166,6 +198,7 @@ class ProgramRefineEnv(gym.Env):
         invalid_edits: str = "ignore",
         render_mode: str | None = None,
         expert_labels: bool = False,
+        eval_accuracy: bool = False,
     ) -> None:
         _check_choice("action_mode", action_mode, ACTION_MODES)
         _check_choice("reward", reward, REWARDS)
@@ -180,7 +213,7 @@ class ProgramRefineEnv(gym.Env):
         self.corruption = validate_corruption(corruption)
         self.corruption_mode, self.action_mode, self.reward_kind = corruption_mode, action_mode, reward
         self.invalid_edits, self.render_mode, self._max_steps_option = invalid_edits, render_mode, max_steps
-        self.expert_labels = bool(expert_labels)
+        self.expert_labels, self.eval_accuracy = bool(expert_labels), bool(eval_accuracy)
         self.max_nodes, self.max_tests = int(max_nodes), int(max_tests)
         self.max_edges = max_edges_for(self.max_nodes)
         self.tasks = _load_task_source(tasks, split, corpus_size, corpus_seed, self.max_nodes, self.max_tests)
@@ -214,6 +247,7 @@ class ProgramRefineEnv(gym.Env):
                 break
         self._program, self._previous = program, program
         self._feedback_cache: dict[tuple[int, ...], Feedback] = {program.tokens: feedback}
+        self._visible_cache: dict[tuple[int, ...], int] = {}  # run_visible_tests, this episode
         self._feedback = feedback
         self._static = self._static_arrays(program)
         self.steps, self.max_steps = 0, self._episode_max_steps(len(program))
@@ -314,6 +348,55 @@ class ProgramRefineEnv(gym.Env):
             feedback = run_tests(program, self._task.input_types, self._task.tests, info, self._subtree_values)
             self._feedback_cache[program.tokens] = feedback
         return feedback
+
+    def run_visible_tests(self, candidates=None) -> np.ndarray:
+        """Visible tests passed by each candidate program, without changing the episode.
+
+        Args:
+            candidates: token ids laid out like `obs["tokens"]` (entries past the program's nodes
+                are ignored); one program or a batch. None: the `pending_candidates` attribute,
+                which a vector env sets per sub-env (`envs.set_attr("pending_candidates", [...])`,
+                then `envs.call("run_visible_tests")`: how each sub-env of an async vector env gets
+                its own candidates).
+
+        Returns:
+            int64 tests passed per candidate (-1: it cannot run: a wrong arity, a hole, a bad id or
+            ill-typed). A program run before in this episode is not run again.
+
+        Shapes:
+            candidates: [max_nodes] or [K, max_nodes]; returns [] or [K].
+        """
+        if self._task is None:
+            raise RuntimeError("call reset() before run_visible_tests()")
+        if candidates is None:
+            candidates, self.pending_candidates = getattr(self, "pending_candidates", None), None
+            if candidates is None:
+                raise ValueError("run_visible_tests() without candidates needs pending_candidates set")
+        array = np.asarray(candidates)
+        if array.ndim not in (1, 2) or array.shape[-1] != self.max_nodes or not np.issubdtype(array.dtype, np.integer):
+            raise ValueError(f"candidates must be integer arrays of shape [K, {self.max_nodes}], got {array.shape}")
+        n = len(self._program)
+        scores = [self._visible_score(tuple(row)) for row in array.reshape(-1, self.max_nodes)[:, :n].tolist()]
+        return np.asarray(scores, dtype=np.int64).reshape(array.shape[:-1])
+
+    def _visible_score(self, tokens: tuple[int, ...]) -> int:
+        score = self._visible_cache.get(tokens)
+        if score is not None:
+            return score
+        feedback = self._feedback_cache.get(tokens)
+        if any(not 0 <= t < VOCAB_SIZE or t in (PAD, MASK) or ARITY[t] != a
+               for t, a in zip(tokens, self._program.arities)):  # fmt: skip
+            score = -1
+        elif feedback is not None and feedback.info.well_typed:
+            score = feedback.num_passed
+        else:
+            compiled = compile_program(Program(tokens, self._program.arities), self._task.input_types)
+            if isinstance(compiled, EvalError):
+                score = -1
+            else:
+                score = sum(values_equal(compiled.run(t.inputs), t.output) for t in self._task.tests)
+        self._visible_cache[tokens] = score
+        return score
 
     def action_masks(self) -> np.ndarray:
         """Grammar masks as MaskablePPO expects them: `max_nodes * V` booleans, node-major.
@@ -455,6 +538,11 @@ class ProgramRefineEnv(gym.Env):
         }
         if self.expert_labels:
             info["expert_action"] = np.asarray(self.expert_action())
+        if self.eval_accuracy:
+            current, target = np.asarray(self._program.tokens), np.asarray(self._target.tokens)
+            nodes = self.corrupted_nodes
+            info["token_accuracy"] = float((current[nodes] == target[nodes]).mean()) if len(nodes) else 1.0
+            info["exact"] = bool((current == target).all())
         if done:
             held_out = passes(self._program, task.input_types, task.held_out_tests)
             info["held_out_passed"], info["num_held_out"] = sum(held_out), len(held_out)

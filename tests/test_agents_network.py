@@ -13,7 +13,7 @@ from torch_geometric.data import Batch, Data  # noqa: E402
 
 from agents import ModelConfig, RefineNet  # noqa: E402
 from agents.batching import flatten_observation, stack_observations, to_tensors  # noqa: E402
-from agents.decoding import greedy, masked_log_probs  # noqa: E402
+from agents.distribution import MaskedNodeCategorical  # noqa: E402
 from progrefine_env.env import ProgramRefineEnv  # noqa: E402
 from progrefine_env.lang import VOCAB_SIZE  # noqa: E402
 
@@ -93,11 +93,11 @@ def test_tokens_outside_the_grammar_mask_are_never_predicted():
         model.token_head[-1].bias.fill_(0.0)
         model.token_head[-1].bias[3] = 100.0
     obs = to_tensors(observations(6, corruption=1.0))
-    log_probs = masked_log_probs(model(obs).logits, obs["grammar_mask"])
-    tokens, _ = greedy(log_probs)
+    dist = MaskedNodeCategorical(model(obs).logits, obs["grammar_mask"], obs["node_mask"])
+    tokens = dist.mode()
     allowed = obs["grammar_mask"].gather(-1, tokens.unsqueeze(-1)).squeeze(-1)
     assert bool(allowed.all())
-    assert torch.isinf(log_probs[~obs["grammar_mask"].bool()]).all()
+    assert (dist.probs[~obs["grammar_mask"].bool()] == 0).all()
 
 
 def test_value_relations_are_bucketed_exactly():
@@ -128,13 +128,7 @@ def test_the_encoder_tells_apart_outputs_that_differ_by_one():
 
 
 def test_round_input_needs_the_round_and_reads_it():
-    from agents.rollout import EnvBatch
-
-    envs = EnvBatch(TASKS, 2, corruption=0.5, max_nodes=16, max_steps=5)
-    obs = envs.reset([0, 1])
-    assert obs["round"].tolist() == [0, 0]
-    obs, _ = envs.step(obs["tokens"])  # every node keeps its token
-    assert obs["round"].tolist() == [1, 1]
+    obs = {**observations(2), "round": np.ones(2, dtype=np.int64)}
     torch.manual_seed(0)
     with_round = RefineNet(ModelConfig(hidden=16, layers=1, round_input=True)).eval()
     tensors = to_tensors(obs)

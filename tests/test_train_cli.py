@@ -48,14 +48,21 @@ def test_train_resume_and_evaluate(tmp_path):
     assert resumed.returncode == 0, resumed.stderr
     assert "after 3 iterations" in resumed.stdout
 
-    out_json, out_png = tmp_path / "report.json", tmp_path / "report.png"
+    out_json, out_png, per_task = tmp_path / "report.json", tmp_path / "report.png", tmp_path / "tasks.out.jsonl"
     evaluation = run("train.evaluate", "--checkpoint", str(ckpt), "--tasks", str(tasks), "--corruption", "0.5",
-                     "1.0", "--rounds", "2", "--json", str(out_json), "--plot", str(out_png))  # fmt: skip
+                     "1.0", "--rounds", "2", "--json", str(out_json), "--plot", str(out_png), "--samples", "4",
+                     "--baseline", "search", "--per-task", str(per_task), "--no-progress")  # fmt: skip
     assert evaluation.returncode == 0, evaluation.stderr
     report = json.loads(out_json.read_text())
     assert [level["corruption"] for level in report["levels"]] == [0.5, 1.0]
     assert all(len(level["rounds"]) == 2 for level in report["levels"])
+    assert report["baseline"]["name"] == "search" and "per_task" not in report
     assert out_png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    lines = [json.loads(line) for line in per_task.read_text().splitlines()]
+    assert len(lines) == 2 * 2 * len(TASKS)  # two levels, the agent and the search
+    assert {line["agent"] for line in lines} == {"policy", "search"}
+    for line in lines:
+        assert {"task", "corruption", "round_solved", "candidates_run", "held_out_passed", "final_program"} <= set(line)
 
 
 def test_evaluate_refuses_a_bad_checkpoint_naming_it(tmp_path):

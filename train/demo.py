@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import argparse
 import time
-from dataclasses import asdict
 
 from progrefine_env.lang import EvalError
 from progrefine_env.tasks.corpus import DEFAULT_CORPUS_SIZE, load_corpus
@@ -25,7 +24,8 @@ COLUMNS = """columns: corr = share of each program's nodes masked at the start; 
   original token; changed = nodes changed that round (mean); conf = the model's mean probability
   of its chosen tokens; pass = share of programs passing all their visible tests so far; held =
   those also passing their held-out tests (never shown to the model); exact = share identical
-  to the original program (a passing program may differ from it and still be right)."""
+  to the original program (a passing program may differ from it and still be right); agent = what
+  refines; cands = distinct candidate programs whose visible tests ran, per task (all rounds)."""
 
 
 def show_task(task: Task) -> None:
@@ -53,33 +53,23 @@ def show_refinement(tasks: list[Task], samples: int) -> None:
     traces: list[tuple[float, Task, list[str]]] = []
     for k, level in enumerate(DEFAULT_LEVELS):
         began = time.perf_counter()
-        rounds = _level_with_progress(model, tasks, level, decoding, traces)
-        table = format_report({"levels": [{"corruption": level, "rounds": rounds}]}).splitlines()
+        table = format_report({"levels": [_level_with_progress(model, tasks, level, decoding, traces)]}).splitlines()
         print("\n".join(table if k == 0 else table[1:]), f"   ({time.perf_counter() - began:.0f} s)", flush=True)
     show_repair(traces)
 
 
-def _level_with_progress(model, tasks, level, decoding, traces: list, chunk: int = 6) -> list[dict]:
-    """`refine_level` on `tasks`, `chunk` tasks at a time under a progress bar; the per-round
-    means are combined weighted by chunk size. Each task keeps the corruption it has in one call
-    (seed 0 + its index); only the candidates sampled differ from one call's. The rounds of each
-    chunk's first task are appended to `traces` as `(level, task, programs)`."""
+def _level_with_progress(model, tasks, level, decoding, traces: list) -> dict:
+    """The report at one level under a progress bar (task i corrupted with seed i); the rounds of
+    every task are appended to `traces` as `(level, task, programs)`."""
     from tqdm import tqdm
 
-    from agents.refine import refine_level
+    from agents.refine import refinement_report, trace_lines
 
-    sums: list[dict] = []
     with tqdm(total=len(tasks), desc=f"corruption {level}", unit="task", leave=False) as bar:
-        for start in range(0, len(tasks), chunk):
-            part, trace = tasks[start : start + chunk], []
-            for r, stats in enumerate(refine_level(model, part, level, seed=start, trace=trace, decoding=decoding)):
-                if r == len(sums):
-                    sums.append(dict.fromkeys(asdict(stats), 0.0))
-                for key, value in asdict(stats).items():
-                    sums[r][key] += value * len(part)
-            traces.append((level, part[0], trace))
-            bar.update(len(part))
-    return [{**{key: value / len(tasks) for key, value in row.items()}, "round": r} for r, row in enumerate(sums)]
+        report = refinement_report(model, tasks, (level,), decoding=decoding, progress=bar.update)
+    for result in report["per_task"]:
+        traces.append((level, tasks[result["index"]], trace_lines(result)))
+    return report["levels"][0]
 
 
 def show_repair(traces: list[tuple[float, Task, list[str]]]) -> None:

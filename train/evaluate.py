@@ -1,22 +1,27 @@
 """Print the refinement report of a checkpoint: per corruption level and round, token accuracy on
-the corrupted nodes, nodes changed, confidence, and the share of programs passing their visible
-tests, also their held-out tests, and exactly reconstructed.
+the corrupted nodes, nodes changed, confidence, the share of programs passing their visible tests,
+also their held-out tests, and exactly reconstructed, and the distinct candidate programs run per
+task; optionally the grammar-masked random search beside it at the same budget, task by task.
 
     python -m train.evaluate                                  # the shipped checkpoint, test split
-    python -m train.evaluate --checkpoint run.pt --tasks my_tasks.jsonl --json out.json --plot out.png
+    python -m train.evaluate --tasks benchmarks/tasks/generated_test_200.jsonl --baseline search \\
+        --strategy best_first --budget 640 --json out.json --per-task out.jsonl
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import sys
 from pathlib import Path
 
 import torch
+from tqdm import tqdm
 
 from agents.checkpoint import load_checkpoint
 from agents.plot import plot_report
-from agents.refine import DEFAULT_LEVELS, format_report, refinement_report
+from agents.refine import BASELINES, DEFAULT_LEVELS, format_report, per_task_lines, refinement_report, without_per_task
 from agents.strategies import Decoding
 from train.cli import add_dataclass_flags, build_dataclass
 from train.errors import user_errors
@@ -33,15 +38,37 @@ def build_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--checkpoint", default=str(SHIPPED_CHECKPOINT), help="checkpoint to evaluate")
     add_task_flags(parser, default_split="test")
-    parser.add_argument("--limit", type=int, default=None, help="evaluate at most this many tasks")
+    parser.add_argument("--limit", type=int, default=None, help="evaluate the first this many tasks")
     parser.add_argument("--corruption", type=float, nargs="+", default=list(DEFAULT_LEVELS),
-                        help="corruption levels, fractions of nodes masked")  # fmt: skip
+                        help="corruption levels, fractions of nodes corrupted")  # fmt: skip
+    parser.add_argument("--corruption-mode", choices=("mask", "noise"), default="mask",
+                        help="mask: corrupted nodes become holes; noise: random well-typed tokens")  # fmt: skip
     parser.add_argument("--rounds", type=int, default=5, help="refinement rounds")
-    parser.add_argument("--json", default=None, help="write the report as JSON here")
+    parser.add_argument("--baseline", choices=BASELINES, default="none",
+                        help="also run the grammar-masked random search at the agent's budget, task by task: "
+                             "tokens drawn uniformly (search) or by their frequency in the training corpus "
+                             "(search-freq)")  # fmt: skip
+    parser.add_argument(
+        "--search-budget",
+        type=int,
+        default=0,
+        help="the search's distinct candidates per task (0: as many as the agent ran on it)",
+    )
+    parser.add_argument("--json", default=None, help="write the summary report as JSON here")
+    parser.add_argument("--per-task", default=None,
+                        help="write one JSON line per task and level here (task, corruption, round solved, "
+                             "candidates run, held-out tests passed, final program)")  # fmt: skip
     parser.add_argument("--plot", default=None, help="write a PNG plot here")
-    parser.add_argument("--seed", type=int, default=0, help="seeds the corruption of each task")
+    parser.add_argument("--seed", type=int, default=0, help="task i is corrupted (and sampled) with seed + i")
     parser.add_argument("--batch-size", type=int, default=64, help="programs refined at once")
-    parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    parser.add_argument(
+        "--workers",
+        type=int,
+        default=min(2, os.cpu_count() or 1),
+        help="worker processes (one torch thread each); 1: everything in this process",
+    )
+    parser.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available, then 1 worker)")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
     add_dataclass_flags(parser, Decoding, "decoding")
     return parser
 
@@ -52,9 +79,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     for level in args.corruption:
         if not 0.0 <= level <= 1.0:
             parser.error(f"--corruption {level}: levels must lie in [0, 1]")
-    for flag, value in (("--rounds", args.rounds), ("--batch-size", args.batch_size), ("--limit", args.limit)):
+    numbers = (("--rounds", args.rounds), ("--batch-size", args.batch_size), ("--limit", args.limit),
+               ("--workers", args.workers))  # fmt: skip
+    for flag, value in numbers:
         if value is not None and value < 1:
             parser.error(f"{flag} must be at least 1")
+    if args.search_budget < 0:
+        parser.error("--search-budget must be 0 (the agent's) or positive")
     try:
         args.decoding = build_dataclass(Decoding, args)
     except ValueError as err:
@@ -68,18 +99,40 @@ def main(argv: list[str] | None = None) -> int:
     with user_errors():  # a bad checkpoint or task file: one `error:` line naming it, exit 2
         model, _ = load_checkpoint(args.checkpoint, device)
         tasks = load_task_option(args)[: args.limit]
-    report = refinement_report(
-        model, tasks, args.corruption, args.rounds, args.seed, args.batch_size, device, args.decoding
-    )
+        weights = _corpus_weights() if args.baseline == "search-freq" else None
+    workers = 1 if device != "cpu" else args.workers
+    total = len(tasks) * len(args.corruption) * (1 if args.baseline == "none" else 2)
+    with tqdm(total=total, unit="task", disable=args.no_progress, file=sys.stderr) as bar:
+        report = refinement_report(
+            model, tasks, args.corruption, args.rounds, args.seed, args.batch_size, device, args.decoding,
+            baseline=args.baseline, search_budget=args.search_budget or 640, search_weights=weights,
+            workers=workers, progress=bar.update, env_options={"corruption_mode": args.corruption_mode},
+            per_task_budget=args.search_budget == 0,
+        )  # fmt: skip
     report["checkpoint"] = str(args.checkpoint)
     print(f"{len(tasks)} tasks from {args.tasks}" + (f" ({args.split})" if args.tasks == "generated" else ""))
     print(format_report(report))
     with user_errors():  # an output path in a missing folder
-        if args.json:
-            Path(args.json).write_text(json.dumps(report, indent=1))
-        if args.plot:
-            plot_report(report, args.plot, title=f"Refinement: {Path(args.checkpoint).name}")
+        _write_outputs(args, report)
     return 0
+
+
+def _corpus_weights():
+    """Token frequencies of the default generated corpus's train split (what the agents learn on)."""
+    from agents.search import token_weights
+    from progrefine_env.tasks.corpus import load_corpus
+
+    return token_weights(load_corpus("train", progress=True))
+
+
+def _write_outputs(args: argparse.Namespace, report: dict) -> None:
+    if args.json:
+        Path(args.json).write_text(json.dumps(without_per_task(report), indent=1))
+    if args.per_task:
+        lines = per_task_lines(report)
+        Path(args.per_task).write_text("".join(json.dumps(line) + "\n" for line in lines))
+    if args.plot:
+        plot_report(report, args.plot, title=f"Refinement: {Path(args.checkpoint).name}")
 
 
 if __name__ == "__main__":
