@@ -236,6 +236,7 @@ class _RoundSearch:
         return ran
 
     def _consider(self, score: int, candidate: np.ndarray) -> None:
+        score = max(score, 0)  # one that cannot run passes no test: it ties with those passing none
         if score > self.best_score:
             self.best, self.best_score = candidate, score
         if score >= self.all_tests:
