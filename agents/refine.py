@@ -236,23 +236,26 @@ def without_per_task(report: dict) -> dict:
 
 
 def format_report(report: dict) -> str:
-    """The report as a plain-text table (the baseline's rows, if any, after the agent's)."""
-    header = (f"{'agent':>11} {'corr':>5} {'round':>5} {'tok_acc':>8} {'changed':>8} {'conf':>6} {'pass':>6} "
-              f"{'held':>6} {'exact':>6} {'cands':>7}")  # fmt: skip
-    lines = [header] + _rows("policy", report)
-    if "baseline" in report:
+    """The report as a plain-text table; with a baseline, an `agent` column first and the
+    baseline's rows after the policy's."""
+    named = "baseline" in report
+    header = (f"{'corr':>5} {'round':>5} {'tok_acc':>8} {'changed':>8} {'conf':>6} {'pass':>6} {'held':>6} "
+              f"{'exact':>6} {'cands':>7}")  # fmt: skip
+    lines = [(f"{'agent':>11} " if named else "") + header] + _rows("policy" if named else "", report)
+    if named:
         lines += _rows(report["baseline"]["name"], report["baseline"])
     return "\n".join(lines)
 
 
 def _rows(name: str, report: dict) -> list[str]:
+    prefix = f"{name:>11} " if name else ""
     lines = []
     for level in report["levels"]:
         for s in level["rounds"]:
             last = s["round"] == len(level["rounds"]) - 1
             cands = f"{level['candidates_run']['mean']:>7.1f}" if last else f"{'':>7}"
             lines.append(
-                f"{name:>11} {level['corruption']:>5.2f} {s['round']:>5d} {s['token_accuracy']:>8.3f} "
+                f"{prefix}{level['corruption']:>5.2f} {s['round']:>5d} {s['token_accuracy']:>8.3f} "
                 f"{s['changed']:>8.2f} {s['confidence']:>6.3f} {s['pass_visible']:>6.3f} {s['pass_held_out']:>6.3f} "
                 f"{s['exact']:>6.3f} {cands}"
             )

@@ -24,9 +24,8 @@ from gymnasium.vector import VectorEnv
 from progrefine_env.lang import MASK, PAD, VOCAB_SIZE, Program, check, input_signature
 from progrefine_env.tasks.task import Task
 
-from .candidates import run_visible_tests
 from .policy import PolicyStep
-from .strategies import _key, _passed, _passed_all, _RoundSearch
+from .strategies import CandidateRunner, _passed_all, _RoundSearch
 
 MISSES = 200  # draws in a row that bring no new candidate before a program's search gives up
 
@@ -61,7 +60,7 @@ def fillings(
         yield tuple(current)
 
 
-class SearchDecoder:
+class SearchDecoder(CandidateRunner):
     """The search as the report's decoder: one round that runs up to `budgets[e]` candidates.
 
     Args:
@@ -77,33 +76,11 @@ class SearchDecoder:
         self.signatures = [input_signature(s) for s in signatures]
         self.seeds = list(seeds) if seeds is not None else list(range(envs.num_envs))
 
-    def begin(self, obs: Mapping[str, np.ndarray]) -> None:
-        count = len(obs["tokens"])
-        self.active = np.ones(count, dtype=bool)
-        self.runs = np.zeros(count, dtype=np.int64)
-        self.confidence, self.hole_confidence = np.full(count, np.nan), np.full(count, np.nan)
-        self.known = [{_key(obs["tokens"][e], obs["node_mask"][e]): _passed(obs, e)} for e in range(count)]
-
-    def observe(self, e: int, tokens: np.ndarray, node_mask: np.ndarray, tests_passed: int) -> None:
-        key = _key(tokens, node_mask)
-        if key not in self.known[e]:
-            self.known[e][key] = tests_passed
-            self.runs[e] += 1
-
     def act(self, obs, *, deterministic=False, generator=None, expert_actions=None) -> PolicyStep:
         actions = np.array(obs["tokens"], dtype=np.int64)
         rows = np.flatnonzero(self.active)
         searches = {e: _RoundSearch(self.known[e], _passed_all(obs, e), self.budgets[e], _size(obs, e)) for e in rows}
-        streams = {e: self._candidates(obs, e) for e in rows}
-        while True:
-            batches = {e: s.next_batch(streams[e]) for e, s in searches.items() if not s.done}
-            batches = {e: b for e, b in batches.items() if b}
-            if not batches:
-                break
-            per_env = [np.stack([c for _, c in batches[e]]) if e in batches else None for e in range(len(actions))]
-            results = run_visible_tests(self.envs, per_env)
-            for e, batch in batches.items():
-                self.runs[e] += searches[e].record(batch, results[e])
+        self._run(searches, {e: self._candidates(obs, e) for e in rows})
         for e, search in searches.items():
             if search.best is not None:
                 actions[e] = search.best

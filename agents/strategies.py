@@ -84,7 +84,45 @@ class DistributionPolicy(Protocol):
     def distribution(self, obs: Mapping[str, torch.Tensor]) -> tuple[MaskedNodeCategorical, torch.Tensor | None]: ...
 
 
-class DecodingPolicy:
+class CandidateRunner:
+    """What the report's decoders share: per sub-env, the programs whose visible tests ran (and
+    how many passed), and running rounds of candidates through the envs' `run_visible_tests`."""
+
+    envs: VectorEnv
+
+    def begin(self, obs: Mapping[str, np.ndarray]) -> None:
+        """Every sub-env starts a task (`obs`: their first observations)."""
+        count = len(obs["tokens"])
+        self.active = np.ones(count, dtype=bool)
+        self.runs = np.zeros(count, dtype=np.int64)
+        self.confidence, self.hole_confidence = np.full(count, np.nan), np.full(count, np.nan)
+        self.holes = np.asarray(obs["masked"], dtype=bool)
+        self.round = 0
+        self.known: list[dict[tuple, int]] = [{} for _ in range(count)]  # program -> visible tests passed
+        for e in range(count):  # the starting program ran at reset: known, not a candidate
+            self.known[e][_key(obs["tokens"][e], obs["node_mask"][e])] = _passed(obs, e)
+
+    def observe(self, e: int, tokens: np.ndarray, node_mask: np.ndarray, tests_passed: int) -> None:
+        """Sub-env `e` stepped into the program `tokens` (the env ran its visible tests)."""
+        key = _key(tokens, node_mask)
+        if key not in self.known[e]:
+            self.known[e][key] = tests_passed
+            self.runs[e] += 1
+
+    def _run(self, searches: Mapping[int, _RoundSearch], streams: Mapping[int, Iterator[np.ndarray]]) -> None:
+        """Run each sub-env's candidates (`searches[e]` drawing from `streams[e]`) until all are done."""
+        while True:
+            batches = {e: s.next_batch(streams[e]) for e, s in searches.items() if not s.done}
+            batches = {e: b for e, b in batches.items() if b}
+            if not batches:
+                return
+            per_env = [np.stack([c for _, c in batches[e]]) if e in batches else None for e in range(len(self.known))]
+            results = run_visible_tests(self.envs, per_env)
+            for e, batch in batches.items():
+                self.runs[e] += searches[e].record(batch, results[e])
+
+
+class DecodingPolicy(CandidateRunner):
     """A `Policy` that decodes `policy`'s proposals, running candidates in `envs` (rewrite mode).
 
     Call `begin(obs)` when every sub-env starts a task and `observe(e, tokens)` with each program
@@ -102,24 +140,6 @@ class DecodingPolicy:
     def __init__(self, policy: Policy, envs: VectorEnv, decoding: Decoding, rounds: int, generators=None) -> None:
         self.policy, self.envs, self.decoding, self.rounds = policy, envs, decoding, rounds
         self.generators = generators or [None] * envs.num_envs
-
-    def begin(self, obs: Mapping[str, np.ndarray]) -> None:
-        count = len(obs["tokens"])
-        self.active = np.ones(count, dtype=bool)
-        self.runs = np.zeros(count, dtype=np.int64)
-        self.confidence, self.hole_confidence = np.full(count, np.nan), np.full(count, np.nan)
-        self.holes = np.asarray(obs["masked"], dtype=bool)
-        self.round = 0
-        self.known: list[dict[tuple, int]] = [{} for _ in range(count)]  # program -> visible tests passed
-        for e in range(count):  # the starting program ran at reset: known, not a candidate
-            self.known[e][_key(obs["tokens"][e], obs["node_mask"][e])] = _passed(obs, e)
-
-    def observe(self, e: int, tokens: np.ndarray, node_mask: np.ndarray, tests_passed: int) -> None:
-        """Sub-env `e` stepped into the program `tokens` (the env ran its visible tests)."""
-        key = _key(tokens, node_mask)
-        if key not in self.known[e]:
-            self.known[e][key] = tests_passed
-            self.runs[e] += 1
 
     def act(self, obs, *, deterministic=False, generator=None, expert_actions=None) -> PolicyStep:
         actions = np.array(obs["tokens"], dtype=np.int64)  # frozen rows: keep the program
@@ -158,25 +178,12 @@ class DecodingPolicy:
     def _search(self, obs, rows: np.ndarray, dist: MaskedNodeCategorical | None) -> np.ndarray:
         allow = self._allowance(rows)
         draws = self._act_draws(obs, self.generators[rows[0]]) if dist is None else None
-        streams = [self._stream(obs, k, dist, draws, self.generators[e]) for k, e in enumerate(rows)]
         sizes = obs["node_mask"].sum(-1)
-        rounds = [
-            _RoundSearch(self.known[e], _passed_all(obs, k), int(allow[k]), int(sizes[k])) for k, e in enumerate(rows)
-        ]
-        while True:
-            batches = [r.next_batch(s) if not r.done else None for r, s in zip(rounds, streams)]
-            if all(b is None for b in batches):
-                break
-            per_env: list[np.ndarray | None] = [None] * self.envs.num_envs
-            for k, e in enumerate(rows):
-                if batches[k]:
-                    per_env[e] = np.stack([c for _, c in batches[k]])
-            results = run_visible_tests(self.envs, per_env)
-            for k, e in enumerate(rows):
-                if batches[k]:
-                    self.runs[e] += rounds[k].record(batches[k], results[e])
-        fallback = obs["tokens"]
-        return np.stack([r.best if r.best is not None else fallback[k] for k, r in enumerate(rounds)])
+        searches = {e: _RoundSearch(self.known[e], _passed_all(obs, k), int(allow[k]), int(sizes[k]))
+                    for k, e in enumerate(rows)}  # fmt: skip
+        self._run(searches, {e: self._stream(obs, k, dist, draws, self.generators[e]) for k, e in enumerate(rows)})
+        best = [searches[e].best for e in rows]
+        return np.stack([b if b is not None else obs["tokens"][k] for k, b in enumerate(best)])
 
     def _stream(self, obs, row: int, dist: MaskedNodeCategorical | None, draws, generator) -> Iterator[np.ndarray]:
         d = self.decoding
