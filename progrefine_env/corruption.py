@@ -12,6 +12,7 @@ import numpy as np
 
 from .lang import MASK, Program, check
 from .lang.brief import brief
+from .lang.incremental import recheck
 
 CORRUPTION_MODES = ("mask", "noise")
 
@@ -64,9 +65,11 @@ def corrupt(
         return program.replace({int(i): MASK for i in nodes}), nodes
     if mode != "noise":
         raise ValueError(f"unknown corruption mode {mode!r}; choose from {CORRUPTION_MODES}")
+    info = check(program, input_types)
     for node in rng.permutation(nodes):
         node = int(node)
-        mask = check(program, input_types).masks[node]
+        info = recheck(info, program)  # only the last edit to re-type
+        mask = info.masks[node]
         choices = [t for t in range(mask.bit_length()) if (mask >> t) & 1 and t != program.tokens[node]]
         if choices:
             program = program.replace({node: int(rng.choice(choices))})

@@ -23,13 +23,13 @@ from .lang import (
     VOCAB_SIZE,
     EvalError,
     Program,
-    check,
     compile_program,
     masks_to_array,
     unparse,
     values_equal,
 )
 from .lang.brief import brief
+from .lang.incremental import recheck
 from .lang.types import NUM_TYPES, TypeInfo
 from .lang.vocab import INPUT_NAMES
 from .tasks.corpus import DEFAULT_CORPUS_SIZE
@@ -335,7 +335,7 @@ class ProgramRefineEnv(gym.Env):
             allowed = {i: t for i, t in shaped.items() if (masks[i] >> t) & 1}
             # When every edit lies in its mask, keeping only those is keeping them all: no check.
             if len(allowed) < len(shaped):
-                info = check(proposal, self._task.input_types)
+                info = recheck(self._feedback.info, proposal)
                 if not info.well_typed:
                     invalid += len(shaped) - len(allowed)
                     shaped, info = allowed, None
@@ -345,6 +345,8 @@ class ProgramRefineEnv(gym.Env):
     def _run(self, program: Program, info: TypeInfo | None = None) -> Feedback:
         feedback = self._feedback_cache.get(program.tokens)
         if feedback is None:
+            # Re-type only what the step's edits can change (the same result as a full check).
+            info = info or recheck(self._feedback.info, program)
             feedback = run_tests(program, self._task.input_types, self._task.tests, info, self._subtree_values)
             self._feedback_cache[program.tokens] = feedback
         return feedback
@@ -462,10 +464,10 @@ class ProgramRefineEnv(gym.Env):
         current, target = self._program.tokens, self._target.tokens
         if self.action_mode == "rewrite":
             return expert.rewrite_action(current, target, self.max_nodes, PAD, fix)
-        masks, program, types = self._feedback.info.masks, self._program, self._task.input_types
+        info, program = self._feedback.info, self._program
 
         def is_valid(node: int, token: int) -> bool:
-            return bool((masks[node] >> token) & 1) or check(program.replace({node: token}), types).well_typed
+            return bool((info.masks[node] >> token) & 1) or recheck(info, program.replace({node: token})).well_typed
 
         return expert.edit_action(current, target, VOCAB_SIZE, is_valid)
 

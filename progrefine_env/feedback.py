@@ -156,24 +156,23 @@ def run_tests(
     else:
         kind = "incomplete" if not program.complete else "type"
         outcomes = np.full(t, 2 + ERROR_KINDS.index(kind), dtype=np.int64)
-        end = program.shape.end
+        tokens, end = program.tokens, program.shape.end
         for root in _runnable_subtrees(program, info):
-            key = program.tokens[root : end[root]]
-            part = subtree_values.get(key) if subtree_values is not None else None
-            if part is None:
-                compiled, values = Compiled(program.subtree(root), trace=True), _Scatter()
-                for k, test in enumerate(tests):
-                    compiled.run(test.inputs)
-                    _record(compiled, 0, k, test.output, values, None)
-                part = values.arrays()
+            stop = end[root]
+            key = tokens[root:stop]
+            block = subtree_values.get(key) if subtree_values is not None else None
+            if block is None:
+                block = _subtree_block(program.subtree(root), tests)
                 if subtree_values is not None:
-                    subtree_values[key] = part
-            nodes, at, rows = part
-            node_values[nodes + root, at] = rows
+                    subtree_values[key] = block
+            node_values[root:stop] = block
         # The tests fail because the program cannot run, not because of what ran: the failure
-        # signal points at the holes and the type conflicts instead of the spectrum.
-        reached[[i for i, tok in enumerate(program.tokens) if tok == MASK]] = True
-        reached[conflicts] = True
+        # signal points at the holes and the type conflicts instead of the spectrum (every test
+        # fails, so each of those nodes was reached by all of them and by no passing one).
+        flagged = [i for i, tok in enumerate(tokens) if tok == MASK]
+        reached_failing = np.zeros(n, dtype=np.float32)
+        reached_failing[flagged + conflicts] = t
+        return Feedback(outcomes, reached_failing, np.zeros(n, dtype=np.float32), node_values, info, conflicts)
     failing = outcomes != PASSED
     return Feedback(
         outcomes=outcomes,
@@ -183,6 +182,19 @@ def run_tests(
         info=info,
         conflicts=conflicts,
     )
+
+
+def _subtree_block(subtree: Program, tests: tuple[Test, ...]) -> np.ndarray:
+    """[len(subtree), T, VALUE_FEATURES] summaries of the first value each node of a runnable
+    subtree took on each test (zeros where it took none)."""
+    compiled, values = Compiled(subtree, trace=True), _Scatter()
+    for k, test in enumerate(tests):
+        compiled.run(test.inputs)
+        _record(compiled, 0, k, test.output, values, None)
+    nodes, at, rows = values.arrays()
+    block = np.zeros((len(subtree), len(tests), VALUE_FEATURES), dtype=np.float32)
+    block[nodes, at] = rows
+    return block
 
 
 class _Scatter:
@@ -228,25 +240,36 @@ def _runnable_subtrees(program: Program, info: TypeInfo) -> list[int]:
     set, so the subtree is well-typed on its own exactly when it holds a value type."""
     tokens, shape = program.tokens, program.shape
     children, n = shape.children, len(tokens)
-    # Bottom-up: the subtree holds a `<mask>`, or a parameter that no lambda inside it binds.
-    free_a, free_b, holed = [False] * n, [False] * n, [False] * n
+    # Bottom-up, one bit set per node: the subtree holds a `<mask>` (1), an `a` (2) or a `b` (4)
+    # that no lambda inside it binds.
+    flags = [0] * n
     for i in range(n - 1, -1, -1):
-        tok, kids = tokens[i], children[i]
+        tok = tokens[i]
         if tok == MASK:
-            holed[i] = True
+            flags[i] = _HOLED
             continue
+        kids = children[i]
         if kids:
-            holed[i] = any(holed[c] for c in kids)
-            free_a[i] = tok != LAM and tok != LAM2 and any(free_a[c] for c in kids)
-            free_b[i] = tok != LAM2 and any(free_b[c] for c in kids)
-        else:
-            free_a[i], free_b[i] = tok == PARAM_A, tok == PARAM_B
+            f = 0
+            for c in kids:
+                f |= flags[c]
+            if tok == LAM:
+                f &= ~_FREE_A
+            elif tok == LAM2:
+                f &= ~(_FREE_A | _FREE_B)
+            flags[i] = f
+        elif tok == PARAM_A:
+            flags[i] = _FREE_A
+        elif tok == PARAM_B:
+            flags[i] = _FREE_B
     roots, end, syn, i = [], shape.end, info.syn, 0
     while i < n:
-        if not (holed[i] or free_a[i] or free_b[i]) and syn[i] & VALUE:
+        if not flags[i] and syn[i] & VALUE:
             roots.append(i)
             i = end[i]
         else:
             i += 1
     return roots
 
+
+_HOLED, _FREE_A, _FREE_B = 1, 2, 4

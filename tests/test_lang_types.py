@@ -316,7 +316,7 @@ def test_the_checkers_caches_stay_within_their_bound(monkeypatch):
     from progrefine_env.lang import types as types_module
 
     monkeypatch.setattr(types_module, "CACHE_LIMIT", 40)
-    for name in ("_UP", "_DOWN", "_MASKS"):  # fresh caches: earlier tests filled the real ones
+    for name in ("_UP", "_DOWN", "_MASKS", "_RELAXED"):  # fresh caches: earlier tests filled the real ones
         monkeypatch.setattr(types_module, name, {})
     rng = np.random.default_rng(0)
     program = parse("(fold (lam2 (+ a (count (lam (> a b)) x))) 0 (map (lam (* a y)) x))")

@@ -19,7 +19,7 @@ combinations recur across programs), so checking costs a few dict lookups per no
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -221,6 +221,7 @@ CACHE_LIMIT = 1 << 14
 _UP: dict[tuple, int] = {}
 _DOWN: dict[tuple, tuple[int, ...]] = {}
 _MASKS: dict[tuple, int] = {}
+_RELAXED: dict[tuple, int] = {}
 
 
 def _remember(cache: dict, key: tuple, value):
@@ -232,10 +233,32 @@ def _remember(cache: dict, key: tuple, value):
 
 def cache_sizes() -> dict[str, int]:
     """Entries in each of this module's caches (for memory checks)."""
-    return {"up": len(_UP), "down": len(_DOWN), "masks": len(_MASKS)}
+    return {"up": len(_UP), "down": len(_DOWN), "masks": len(_MASKS), "relaxed": len(_RELAXED)}
 
 
 # --- checking --------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Passes:
+    """What `check` computed on the way, per node (packed sets, see the module docstring).
+
+    Attributes:
+        tokens, arities: the program checked.
+        sig: the input signature it was checked against.
+        up: packed type set of each node's subtree.
+        down: packed set the rest of the program accepts at each node.
+        deepest: the most-bound context the nodes above each node allow.
+        exact: each node's exact grammar mask (before `_relax` fills the empty ones).
+    """
+
+    tokens: tuple[int, ...]
+    arities: tuple[int, ...]
+    sig: tuple[int, int, int]
+    up: tuple[int, ...]
+    down: tuple[int, ...]
+    deepest: tuple[int, ...]
+    exact: tuple[int, ...]
 
 
 @dataclass(frozen=True)
@@ -247,11 +270,14 @@ class TypeInfo:
             above it allow (for a complete program: its one context).
         expected: type set the rest of the program accepts at each node (in any context).
         masks: grammar mask of each node as a bit set over token ids.
+        passes: the checker's own per-node results (`Passes`), from which `lang.incremental.recheck`
+            re-types an edited program touching only what the edit can change; not compared.
     """
 
     syn: tuple[int, ...]
     expected: tuple[int, ...]
     masks: tuple[int, ...]
+    passes: Passes | None = field(default=None, repr=False, compare=False)
 
     @property
     def well_typed(self) -> bool:
@@ -291,9 +317,11 @@ def check(program: Program, input_types: Mapping[str, str] | tuple[int, int, int
                 down[c], deepest[c] = acc, inner
     syn = tuple([_at(up[i], deepest[i]) for i in range(n)])
     expected = tuple([(d | d >> _WIDTH | d >> 2 * _WIDTH) & ANY for d in down])
+    exact = tuple(masks)
     if not all(masks):
         _relax(masks, tokens, shape, up, deepest, sig)
-    return TypeInfo(syn, expected, tuple(masks))
+    passes = Passes(tokens, program.arities, sig, tuple(up), tuple(down), tuple(deepest), exact)
+    return TypeInfo(syn, expected, tuple(masks), passes)
 
 
 def _relax(masks, tokens, shape, up, deepest, sig) -> None:
@@ -304,29 +332,41 @@ def _relax(masks, tokens, shape, up, deepest, sig) -> None:
     token (whatever its siblings are) and of its children's own types with parameters bound (an
     ill-typed child counts as any type), so it points at tokens that fit their neighbourhood.
     """
-    children, parent = shape.children, shape.parent
+    children, parent, position = shape.children, shape.parent, shape.position
     for i, mask in enumerate(masks):
         if mask:
             continue
-        expected, context = VALUE, deepest[i]
-        if i:
-            p = parent[i]
-            slot, siblings = children[p].index(i), (ANY,) * len(children[p])
-            expected = 0
-            for t in _candidates(tokens[p], len(siblings)):
-                expected |= accepted_child(t, slot, siblings, ANY)
-            expected = expected or ANY
-        # Children's types first; if no token fits them either, the parent's constraint alone,
-        # and last any token of the node's arity, so that no node is ever left without a choice.
-        anything = (ANY,) * len(children[i])
-        local = tuple(_at(up[c], 2) or ANY for c in children[i])
-        for accepted, kids in ((expected, local), (expected, anything), (ANY, anything)):
-            everywhere = tuple(k | k << _WIDTH | k << 2 * _WIDTH for k in kids)
-            key = (len(kids), accepted << (_WIDTH * context), everywhere, sig)
-            found = _MASKS.get(key)
-            masks[i] = _remember(_MASKS, key, _allowed(*key)) if found is None else found
-            if masks[i]:
-                break
+        p = parent[i]
+        # The parent's constraint: what its token (or hole) accepts in this slot, whatever the siblings.
+        key = (tokens[p], len(children[p]), position[i]) if i else None
+        local = tuple([_at(up[c], 2) or ANY for c in children[i]])
+        key = (key, local, deepest[i], sig)
+        found = _RELAXED.get(key)
+        masks[i] = _remember(_RELAXED, key, _relaxed(*key)) if found is None else found
+
+
+def _relaxed(slot: tuple[int, int, int] | None, local: tuple[int, ...], context: int, sig) -> int:
+    """The local mask of `_relax` for a node in `slot` (parent token, its arity, the node's
+    position; None for the root) whose children have the `local` types, in `context`."""
+    expected = VALUE
+    if slot is not None:
+        parent_tok, arity, position = slot
+        siblings, expected = (ANY,) * arity, 0
+        for t in _candidates(parent_tok, arity):
+            expected |= accepted_child(t, position, siblings, ANY)
+        expected = expected or ANY
+    # Children's types first; if no token fits them either, the parent's constraint alone,
+    # and last any token of the node's arity, so that no node is ever left without a choice.
+    anything = (ANY,) * len(local)
+    mask = 0
+    for accepted, kids in ((expected, local), (expected, anything), (ANY, anything)):
+        everywhere = tuple(k | k << _WIDTH | k << 2 * _WIDTH for k in kids)
+        key = (len(kids), accepted << (_WIDTH * context), everywhere, sig)
+        found = _MASKS.get(key)
+        mask = _remember(_MASKS, key, _allowed(*key)) if found is None else found
+        if mask:
+            break
+    return mask
 
 
 def type_of(program: Program, input_types: Mapping[str, str]) -> str | None:
