@@ -12,7 +12,7 @@ from gymnasium import spaces
 
 from . import expert
 from .corruption import CORRUPTION_MODES, corrupt, corruption_level, validate_corruption
-from .feedback import NUM_OUTCOMES, VALUE_FEATURES, Feedback, run_tests, summarize
+from .feedback import NUM_OUTCOMES, VALUE_FEATURES, Feedback, run_tests, summarize_many
 from .graph import EDGE_TYPES, encode_edges, max_edges_for, static_graph
 from .lang import (
     ARITY,
@@ -225,7 +225,7 @@ class ProgramRefineEnv(gym.Env):
             self.action_space = spaces.Discrete(n * v)
         self.observation_space = spaces.Dict(_observation_spaces(n, v, e, t))
         self._task: Task | None = None
-        self._grammar_source: Feedback | None = None
+        self._arrays_source: Feedback | None = None
 
     # ----------------------------------------------------------------------------- episode
 
@@ -250,6 +250,7 @@ class ProgramRefineEnv(gym.Env):
         self._visible_cache: dict[tuple[int, ...], int] = {}  # run_visible_tests, this episode
         self._feedback = feedback
         self._static = self._static_arrays(program)
+        self._prev_tokens = self._arrays()["tokens"]
         self.steps, self.max_steps = 0, self._episode_max_steps(len(program))
         self._last_changed, self._last_invalid = [], 0
         observation = self._get_obs()
@@ -287,6 +288,7 @@ class ProgramRefineEnv(gym.Env):
         edits = self._decode(action)
         program, changed, invalid, info = self._apply(edits)
         before = self._feedback.num_passed
+        self._prev_tokens = self._arrays()["tokens"]
         self._previous, self._program = self._program, program
         self._feedback = self._run(program, info)
         self.steps += 1
@@ -308,7 +310,9 @@ class ProgramRefineEnv(gym.Env):
         """{node: token} for every real node the action names (validated against the space)."""
         n = len(self._program)
         if self.action_mode == "edit":
-            if not self.action_space.contains(action):
+            # A plain int is checked here as `Discrete.contains` would, anything else by the space.
+            plain = type(action) is int and 0 <= action < self.action_space.n
+            if not plain and not self.action_space.contains(action):
                 raise ValueError(f"action {action!r} is outside the action space {self.action_space}")
             node, token = divmod(int(action), VOCAB_SIZE)
             # Padded slots are ignored; choosing a node's current token keeps it (no edit).
@@ -405,10 +409,7 @@ class ProgramRefineEnv(gym.Env):
 
         `rewrite` mode: padded slots allow only `<pad>` (a no-op). `edit` mode: padded slots allow
         nothing."""
-        mask = self._grammar_mask().astype(bool)
-        if self.action_mode == "edit":
-            mask[len(self._program) :] = False
-        return mask.reshape(-1)
+        return self._arrays()["action_mask"].copy()
 
     def sample_mask(self) -> np.ndarray | tuple[np.ndarray, ...]:
         """The grammar masks in the form `env.action_space.sample(mask=...)` takes.
@@ -485,37 +486,48 @@ class ProgramRefineEnv(gym.Env):
         tests = self._task.tests
         arrays["test_mask"] = np.zeros(self.max_tests, dtype=np.int8)
         arrays["test_mask"][: len(tests)] = 1
+        # Every test's output and inputs summarised in one `summarize_many` call: rows 0..T-1 the
+        # outputs, then the T x 3 inputs (None where the test has no such input).
+        values = [test.output for test in tests] + [test.inputs.get(name) for test in tests for name in INPUT_NAMES]
+        expected = [test.output for test in tests] + [test.output for test in tests for _ in INPUT_NAMES]
+        rows = summarize_many(values, expected)
+        t = len(tests)
         arrays["expected_output"] = np.zeros((self.max_tests, VALUE_FEATURES), dtype=np.float32)
+        arrays["expected_output"][:t] = rows[:t]
         arrays["test_inputs"] = np.zeros((self.max_tests, len(INPUT_NAMES), VALUE_FEATURES), dtype=np.float32)
-        for k, test in enumerate(tests):
-            arrays["expected_output"][k] = summarize(test.output, test.output)
-            for i, name in enumerate(INPUT_NAMES):
-                if name in test.inputs:
-                    arrays["test_inputs"][k, i] = summarize(test.inputs[name], test.output)
+        arrays["test_inputs"][:t] = rows[t:].reshape(t, len(INPUT_NAMES), VALUE_FEATURES)
         return arrays
 
-    def _grammar_mask(self) -> np.ndarray:
-        """[max_nodes, V] int8 grammar masks of the current program (a fresh array)."""
-        if self._grammar_source is not self._feedback:  # computed once per program
-            mask = np.zeros((self.max_nodes, VOCAB_SIZE), dtype=np.int8)
-            n = len(self._program)
-            mask[:n] = masks_to_array(self._feedback.info.masks)
-            mask[n:, PAD] = 1
-            self._grammar, self._grammar_source = mask, self._feedback
-        return self._grammar.copy()
+    def _arrays(self) -> dict[str, np.ndarray]:
+        """The current program's padded arrays, computed once per program and only ever handed
+        out as copies: `tokens` [N], `grammar` int8 [N, V] (padded slots: only `<pad>`),
+        `action_mask` (`action_masks()`) and `type_conflict` int8 [N]."""
+        if self._arrays_source is not self._feedback:
+            program, feedback, n = self._program, self._feedback, len(self._program)
+            tokens = np.zeros(self.max_nodes, dtype=np.int64)
+            tokens[:n] = program.tokens
+            grammar = np.zeros((self.max_nodes, VOCAB_SIZE), dtype=np.int8)
+            grammar[:n] = masks_to_array(feedback.info.masks)
+            grammar[n:, PAD] = 1
+            allowed = grammar.astype(bool)
+            if self.action_mode == "edit":
+                allowed[n:] = False
+            conflict = np.zeros(self.max_nodes, dtype=np.int8)
+            conflict[feedback.conflicts] = 1
+            self._cached_arrays, self._arrays_source = {
+                "tokens": tokens, "grammar": grammar, "action_mask": allowed.reshape(-1), "type_conflict": conflict
+            }, feedback  # fmt: skip
+        return self._cached_arrays
 
     def _get_obs(self) -> dict[str, np.ndarray]:
-        program, feedback, n, t = self._program, self._feedback, len(self._program), len(self._task.tests)
+        feedback, n, t, arrays = self._feedback, len(self._program), len(self._task.tests), self._arrays()
         obs = {key: value.copy() for key, value in self._static.items()}
-        for key, tokens in (("tokens", program.tokens), ("prev_tokens", self._previous.tokens)):
-            obs[key] = np.zeros(self.max_nodes, dtype=np.int64)
-            obs[key][:n] = tokens
-        obs["masked"] = (obs["tokens"] == MASK).astype(np.int8)
+        obs["tokens"], obs["prev_tokens"] = arrays["tokens"].copy(), self._prev_tokens.copy()
+        obs["masked"] = (arrays["tokens"] == MASK).astype(np.int8)
         obs["expected_type"] = np.zeros(self.max_nodes, dtype=np.int64)
         obs["expected_type"][:n] = feedback.info.expected
-        obs["type_conflict"] = np.zeros(self.max_nodes, dtype=np.int8)
-        obs["type_conflict"][feedback.conflicts] = 1
-        obs["edge_index"], obs["edge_type"], obs["edge_mask"] = encode_edges(program, self.max_edges)
+        obs["type_conflict"] = arrays["type_conflict"].copy()
+        obs["edge_index"], obs["edge_type"], obs["edge_mask"] = encode_edges(self._program, self.max_edges)
         obs["test_outcome"] = np.zeros(self.max_tests, dtype=np.int64)
         obs["test_outcome"][:t] = feedback.outcomes
         for key, values in (("node_failure", feedback.failure_share), ("node_suspicion", feedback.ochiai)):
@@ -523,7 +535,7 @@ class ProgramRefineEnv(gym.Env):
             obs[key][:n] = values
         obs["node_values"] = np.zeros((self.max_nodes, self.max_tests, VALUE_FEATURES), dtype=np.float32)
         obs["node_values"][:n, :t] = feedback.node_values
-        obs["grammar_mask"] = self._grammar_mask()
+        obs["grammar_mask"] = arrays["grammar"].copy()
         return obs
 
     def _get_info(self, done: bool) -> dict[str, Any]:
@@ -558,9 +570,7 @@ class ProgramRefineEnv(gym.Env):
 
     def _type_errors(self) -> np.ndarray:
         """int8 [max_nodes]: 1 at the nodes whose token lies outside their grammar mask."""
-        flags = np.zeros(self.max_nodes, dtype=np.int8)
-        flags[self._feedback.conflicts] = 1
-        return flags
+        return self._arrays()["type_conflict"].copy()
 
     # ----------------------------------------------------------------------------- render
 

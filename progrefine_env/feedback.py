@@ -13,6 +13,7 @@ from round 0, and its failure signal marks the `<mask>` nodes and the nodes in t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -47,6 +48,14 @@ def summarize(value, expected) -> np.ndarray:
     if row is None:
         return np.zeros(VALUE_FEATURES, dtype=np.float32)
     return _scaled(np.array(row, dtype=np.float64)).astype(np.float32)
+
+
+def summarize_many(values: list, expected: list) -> np.ndarray:
+    """`summarize(values[k], expected[k])` for every k, as one float32 array [k, VALUE_FEATURES]."""
+    zeros = [0] * VALUE_FEATURES
+    rows = [_summary_row(v, e) or zeros for v, e in zip(values, expected)]
+    flat = np.array(rows, dtype=np.float64).reshape(len(rows), VALUE_FEATURES)
+    return _scaled(flat).astype(np.float32)
 
 
 def _summary_row(value, expected) -> list | None:
@@ -101,9 +110,9 @@ class Feedback:
     def passed(self) -> np.ndarray:
         return self.outcomes == PASSED
 
-    @property
+    @cached_property
     def num_passed(self) -> int:
-        return int(self.passed.sum())
+        return int(np.count_nonzero(self.outcomes == PASSED))
 
     @property
     def failure_share(self) -> np.ndarray:

@@ -107,14 +107,7 @@ class Program:
         if len(self.tokens) > MAX_NODES:  # before the loop below, which costs a little per node
             raise ShapeError(f"a program has at most {MAX_NODES:,} nodes, this one has {len(self.tokens):,}")
         for i, (tok, arity) in enumerate(zip(self.tokens, self.arities)):
-            if type(tok) is not int or type(arity) is not int:  # no bool (True is <mask>'s id), no float
-                raise ShapeError(f"node {i}: token {tok!r} and arity {arity!r} must be ints")
-            if not 0 <= tok < VOCAB_SIZE or tok == PAD:
-                raise ShapeError(f"node {i}: {tok!r} is not a program token id")
-            if tok != MASK and ARITY[tok] != arity:
-                raise ShapeError(f"node {i}: {VOCAB[tok]!r} has arity {ARITY[tok]}, not {arity}")
-            if tok == MASK and arity > MAX_ARITY:
-                raise ShapeError(f"node {i}: no token has arity {arity} for `<mask>` to stand for")
+            _check_node(i, tok, arity)
         shape_of(self.arities)  # validates the tree
 
     @classmethod
@@ -141,14 +134,21 @@ class Program:
 
     def replace(self, edits: dict[int, int]) -> Program:
         """A copy with `edits[node] = token` applied; the shape is kept, so arities must match."""
-        tokens, n = list(self.tokens), len(self.tokens)
+        tokens, n, edited = list(self.tokens), len(self.tokens), []
         for node, tok in edits.items():
             if type(node) is not int:
                 node = _node_index(node, n)
             if not 0 <= node < n:
                 raise IndexError(f"node {node!r} is not a node of this {n}-node program")
             tokens[node] = tok if type(tok) is int else _token_id(node, tok)
-        return Program(tuple(tokens), self.arities)
+            edited.append(node)
+        # The shape is kept and the other nodes were valid: checking the edited nodes is enough.
+        program = object.__new__(Program)
+        object.__setattr__(program, "tokens", tuple(tokens))
+        object.__setattr__(program, "arities", self.arities)
+        for node in edited:
+            _check_node(node, tokens[node], self.arities[node])
+        return program
 
     def subtree(self, node: int) -> Program:
         """The subtree rooted at `node` as a program of its own."""
@@ -159,6 +159,18 @@ class Program:
         from .syntax import unparse
 
         return unparse(self)
+
+
+def _check_node(i: int, tok, arity) -> None:
+    """Refuse node `i` of a program unless `tok` is a token id that can stand at arity `arity`."""
+    if type(tok) is not int or type(arity) is not int:  # no bool (True is <mask>'s id), no float
+        raise ShapeError(f"node {i}: token {tok!r} and arity {arity!r} must be ints")
+    if not 0 <= tok < VOCAB_SIZE or tok == PAD:
+        raise ShapeError(f"node {i}: {tok!r} is not a program token id")
+    if tok != MASK and ARITY[tok] != arity:
+        raise ShapeError(f"node {i}: {VOCAB[tok]!r} has arity {ARITY[tok]}, not {arity}")
+    if tok == MASK and arity > MAX_ARITY:
+        raise ShapeError(f"node {i}: no token has arity {arity} for `<mask>` to stand for")
 
 
 def _token_id(node: int, tok) -> int:

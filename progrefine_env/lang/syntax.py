@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from .brief import brief
 from .program import MAX_DEPTH, MAX_NODES, Program
@@ -131,14 +132,20 @@ def unparse(program: Program, names: Sequence[str] | None = None) -> str:
     `names`, one string per node, replaces the token names (e.g. to mark nodes when rendering).
     """
     names = names if names is not None else [VOCAB[t] for t in program.tokens]
+    return _layout(program.arities).format(*names)
+
+
+@lru_cache(maxsize=4096)
+def _layout(arities: tuple[int, ...]) -> str:
+    """The text of a tree shape with `{}` in place of each node's name (shapes repeat: cached)."""
     parts: list[str] = []
     open_counts: list[int] = []  # arguments still expected by each open expression
-    for name, arity in zip(names, program.arities):
+    for arity in arities:
         if arity:
-            parts.append("(" + name)
+            parts.append("({}")
             open_counts.append(arity)
             continue
-        parts.append(name)
+        parts.append("{}")
         while open_counts:
             open_counts[-1] -= 1
             if open_counts[-1]:

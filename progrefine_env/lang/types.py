@@ -377,13 +377,11 @@ def type_of(program: Program, input_types: Mapping[str, str]) -> str | None:
     return TYPE_NAMES.get(info.syn[0] & VALUE)
 
 
-_BIT_INDEX = np.arange(VOCAB_SIZE, dtype=np.uint64)
-
-
 def masks_to_array(masks: tuple[int, ...] | list[int]) -> np.ndarray:
     """Bit-set masks as a boolean array of shape [len(masks), VOCAB_SIZE]."""
-    bits = np.asarray(masks, dtype=np.uint64)
-    return ((bits[:, None] >> _BIT_INDEX) & np.uint64(1)).astype(bool)
+    # Each mask as its 8 little-endian bytes, unpacked lowest bit first: bit t is column t.
+    data = np.asarray(masks, dtype="<u8").reshape(-1, 1).view(np.uint8)
+    return np.unpackbits(data, axis=1, count=VOCAB_SIZE, bitorder="little").view(bool)
 
 
 def grammar_masks(program: Program, input_types: Mapping[str, str]) -> np.ndarray:
