@@ -19,7 +19,7 @@ import numpy as np
 
 from .lang import ERROR_KINDS, MASK, Compiled, EvalError, Program, check, values_equal
 from .lang.types import VALUE, TypeInfo
-from .lang.vocab import LAM, LAM2, PARAM_A, PARAM_B
+from .lang.vocab import CONSTANTS, INPUT_IDS, INPUT_NAMES, LAM, LAM2, NIL, PARAM_A, PARAM_B
 from .tasks.task import Test
 
 VALUE_FEATURES = 14
@@ -171,7 +171,7 @@ def run_tests(
             key = tokens[root:stop]
             block = subtree_values.get(key) if subtree_values is not None else None
             if block is None:
-                block = _subtree_block(program.subtree(root), tests)
+                block = _subtree_block(program, root, stop, tests)
                 if subtree_values is not None:
                     subtree_values[key] = block
             node_values[root:stop] = block
@@ -193,9 +193,22 @@ def run_tests(
     )
 
 
-def _subtree_block(subtree: Program, tests: tuple[Test, ...]) -> np.ndarray:
-    """[len(subtree), T, VALUE_FEATURES] summaries of the first value each node of a runnable
-    subtree took on each test (zeros where it took none)."""
+def _subtree_block(program: Program, root: int, stop: int, tests: tuple[Test, ...]) -> np.ndarray:
+    """[stop - root, T, VALUE_FEATURES] summaries of the first value each node of the runnable
+    subtree at `root` took on each test (zeros where it took none)."""
+    tok = program.tokens[root]
+    if stop == root + 1 and (tok in CONSTANTS or tok == NIL or tok in INPUT_IDS):
+        # A leaf takes one value per test, the one the interpreter would give it: no compiling.
+        if tok in INPUT_IDS:
+            name = INPUT_NAMES[INPUT_IDS.index(tok)]
+            values = [test.inputs.get(name) for test in tests]
+        else:
+            values = [CONSTANTS[tok] if tok != NIL else [] for _ in tests]
+        return summarize_many(values, [test.output for test in tests]).reshape(1, len(tests), VALUE_FEATURES)
+    # A subtree of a valid program is a valid program: built without checking it again.
+    subtree = object.__new__(Program)
+    object.__setattr__(subtree, "tokens", program.tokens[root:stop])
+    object.__setattr__(subtree, "arities", program.arities[root:stop])
     compiled, values = Compiled(subtree, trace=True), _Scatter()
     for k, test in enumerate(tests):
         compiled.run(test.inputs)

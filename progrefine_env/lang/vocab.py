@@ -45,6 +45,7 @@ PARAM_B: int = TOKEN_ID["b"]
 LAM: int = TOKEN_ID["lam"]
 LAM2: int = TOKEN_ID["lam2"]
 IF: int = TOKEN_ID["if"]
+NIL: int = TOKEN_ID["nil"]
 CONSTANTS: dict[int, int] = {TOKEN_ID[t]: int(t) for t in VOCAB if GROUP[TOKEN_ID[t]] == "const"}
 
 REAL_TOKENS: tuple[int, ...] = tuple(i for i in range(VOCAB_SIZE) if GROUP[i] != "special")
