@@ -31,7 +31,7 @@ from .lang import (
 from .lang.brief import brief
 from .lang.incremental import recheck
 from .lang.types import NUM_TYPES, TypeInfo
-from .lang.vocab import INPUT_NAMES
+from .lang.vocab import INPUT_IDS, INPUT_NAMES
 from .tasks.corpus import DEFAULT_CORPUS_SIZE
 from .tasks.task import Task, passes
 
@@ -237,7 +237,8 @@ class ProgramRefineEnv(gym.Env):
         self._task = task = self.tasks[index]
         self._target = task.program
         level = corruption_level(corruption, self.np_random)
-        self._subtree_values: dict = {}  # run_tests' memo of subtree values, for this task's tests
+        self._static = self._static_arrays(task.program)
+        self._subtree_values: dict = self._input_leaves(task)  # run_tests' memo of subtree values
         for _ in range(10):  # noise can leave a program that already passes: draw again
             program, self.corrupted_nodes = corrupt(
                 task.program, level, self.np_random, task.input_types, self.corruption_mode
@@ -249,7 +250,6 @@ class ProgramRefineEnv(gym.Env):
         self._feedback_cache: dict[tuple[int, ...], Feedback] = {program.tokens: feedback}
         self._visible_cache: dict[tuple[int, ...], int] = {}  # run_visible_tests, this episode
         self._feedback = feedback
-        self._static = self._static_arrays(program)
         self._prev_tokens = self._arrays()["tokens"]
         self.steps, self.max_steps = 0, self._episode_max_steps(len(program))
         self._last_changed, self._last_invalid = [], 0
@@ -497,6 +497,16 @@ class ProgramRefineEnv(gym.Env):
         arrays["test_inputs"] = np.zeros((self.max_tests, len(INPUT_NAMES), VALUE_FEATURES), dtype=np.float32)
         arrays["test_inputs"][:t] = rows[t:].reshape(t, len(INPUT_NAMES), VALUE_FEATURES)
         return arrays
+
+    def _input_leaves(self, task: Task) -> dict[tuple[int, ...], np.ndarray]:
+        """run_tests' memo for an episode, holding already the one-node subtrees `x`, `y`, `z`:
+        their summaries on each test are the observation's `test_inputs`."""
+        t = len(task.tests)
+        return {
+            (INPUT_IDS[i],): self._static["test_inputs"][None, :t, i]
+            for i, name in enumerate(INPUT_NAMES)
+            if name in task.input_types
+        }
 
     def _arrays(self) -> dict[str, np.ndarray]:
         """The current program's padded arrays, computed once per program and only ever handed

@@ -209,14 +209,20 @@ def _subtree_block(program: Program, root: int, stop: int, tests: tuple[Test, ..
     subtree = object.__new__(Program)
     object.__setattr__(subtree, "tokens", program.tokens[root:stop])
     object.__setattr__(subtree, "arities", program.arities[root:stop])
-    compiled, values = Compiled(subtree, trace=True), _Scatter()
+    compiled, t = Compiled(subtree, trace=True), len(tests)
+    rows: list = [_NO_ROW] * ((stop - root) * t)  # node-major, as the block
     for k, test in enumerate(tests):
         compiled.run(test.inputs)
-        _record(compiled, 0, k, test.output, values, None)
-    nodes, at, rows = values.arrays()
-    block = np.zeros((len(subtree), len(tests), VALUE_FEATURES), dtype=np.float32)
-    block[nodes, at] = rows
-    return block
+        expected = test.output
+        for i, taken in enumerate(compiled.values):
+            if taken:
+                rows[i * t + k] = _summary_row(taken[0], expected) or _NO_ROW
+    flat = np.array(rows, dtype=np.float64).reshape(stop - root, t, VALUE_FEATURES)
+    return _scaled(flat).astype(np.float32)
+
+
+_NO_ROW = [0] * VALUE_FEATURES
+"""The raw summary of a value not taken (scaled, all zeros)."""
 
 
 class _Scatter:
