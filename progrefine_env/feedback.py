@@ -62,12 +62,16 @@ def _summary_row(value, expected) -> list | None:
     """The summary of one value before clipping and scaling (None for the all-zero summary): a
     list of Python numbers, built with C-level builtins only, because it runs for every node on
     every test; `_scaled` clips and scales many rows at once."""
-    if value is None or isinstance(value, EvalError):
-        return None
+    kind = type(value)
+    if kind is not list and kind is not int:  # the rarer kinds: none, an error, a bool
+        if value is None or isinstance(value, EvalError):
+            return None
+        if isinstance(value, bool):
+            same = float(value == expected and values_equal(value, expected))
+            return [1, 0, 1, 0, CLIP * value, WIDE_CLIP * value, 0, 0, 0, 0, 0, 0, 0, same]  # scaled to 0 or 1
+        kind = int if isinstance(value, int) else list
     same = float(value == expected and values_equal(value, expected))
-    if isinstance(value, bool):
-        return [1, 0, 1, 0, CLIP * value, WIDE_CLIP * value, 0, 0, 0, 0, 0, 0, 0, same]  # scaled to 0 or 1
-    if isinstance(value, int):
+    if kind is int:
         return [1, 1, 0, 0, value, value, 0, 0, 0, 0, 0, 0, 0, same]
     if not value:
         return [1, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 1, same]
@@ -82,7 +86,11 @@ _BOUNDS = np.array([1, 1, 1, 1, CLIP, WIDE_CLIP, CLIP, CLIP, CLIP, CLIP, CLIP, C
 def _scaled(rows: np.ndarray) -> np.ndarray:
     """Raw summary rows ([..., VALUE_FEATURES]) clipped and scaled into [-1, 1]. A list's length
     is never negative, so its clipping to [-10, 10] is the documented min(len, 10)."""
-    return np.clip(rows, -_BOUNDS, _BOUNDS) / _BOUNDS
+    # np.minimum(np.maximum(...)) is np.clip without its Python-level dispatch.
+    return np.minimum(np.maximum(rows, _NEGATIVE_BOUNDS), _BOUNDS) / _BOUNDS
+
+
+_NEGATIVE_BOUNDS = -_BOUNDS
 
 
 @dataclass(frozen=True)
