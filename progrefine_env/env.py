@@ -516,10 +516,9 @@ class ProgramRefineEnv(gym.Env):
             program, feedback, n = self._program, self._feedback, len(self._program)
             tokens = np.zeros(self.max_nodes, dtype=np.int64)
             tokens[:n] = program.tokens
-            grammar = np.zeros((self.max_nodes, VOCAB_SIZE), dtype=np.int8)
-            grammar[:n] = masks_to_array(feedback.info.masks)
-            grammar[n:, PAD] = 1
-            allowed = grammar.astype(bool)
+            # Padded slots allow only `<pad>`: one bit-set row each, then all rows unpacked at once.
+            grammar = masks_to_array(feedback.info.masks + (1 << PAD,) * (self.max_nodes - n)).view(np.int8)
+            allowed = grammar.view(bool).copy()
             if self.action_mode == "edit":
                 allowed[n:] = False
             conflict = np.zeros(self.max_nodes, dtype=np.int8)

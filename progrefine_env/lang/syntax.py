@@ -135,7 +135,7 @@ def unparse(program: Program, names: Sequence[str] | None = None) -> str:
     return _layout(program.arities).format(*names)
 
 
-@lru_cache(maxsize=4096)
+@lru_cache(maxsize=2048)
 def _layout(arities: tuple[int, ...]) -> str:
     """The text of a tree shape with `{}` in place of each node's name (shapes repeat: cached)."""
     parts: list[str] = []
