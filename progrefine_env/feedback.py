@@ -122,20 +122,26 @@ class Feedback:
     def num_passed(self) -> int:
         return int(np.count_nonzero(self.outcomes == PASSED))
 
-    @property
+    @cached_property
     def failure_share(self) -> np.ndarray:
-        """[n] share of failing tests whose run reached each node (0 when no test fails)."""
+        """[n] share of failing tests whose run reached each node (0 when no test fails); read-only."""
         failing = len(self.outcomes) - self.num_passed
-        return self.reached_failing / failing if failing else np.zeros_like(self.reached_failing)
+        share = self.reached_failing / failing if failing else np.zeros_like(self.reached_failing)
+        return _read_only(share)
 
-    @property
+    @cached_property
     def ochiai(self) -> np.ndarray:
-        """[n] Ochiai suspiciousness: failed(n) / sqrt(total_failed * (failed(n) + passed(n)))."""
+        """[n] Ochiai suspiciousness: failed(n) / sqrt(total_failed * (failed(n) + passed(n))); read-only."""
         failing = len(self.outcomes) - self.num_passed
         denominator = np.sqrt(failing * (self.reached_failing + self.reached_passing))
-        return np.divide(
-            self.reached_failing, denominator, out=np.zeros_like(self.reached_failing), where=denominator > 0
+        return _read_only(
+            np.divide(self.reached_failing, denominator, out=np.zeros_like(self.reached_failing), where=denominator > 0)
         )
+
+
+def _read_only(array: np.ndarray) -> np.ndarray:
+    array.flags.writeable = False
+    return array
 
 
 def run_tests(
@@ -189,7 +195,12 @@ def run_tests(
         flagged = [i for i, tok in enumerate(tokens) if tok == MASK]
         reached_failing = np.zeros(n, dtype=np.float32)
         reached_failing[flagged + conflicts] = t
-        return Feedback(outcomes, reached_failing, np.zeros(n, dtype=np.float32), node_values, info, conflicts)
+        feedback = Feedback(outcomes, reached_failing, np.zeros(n, dtype=np.float32), node_values, info, conflicts)
+        # Every test fails and no passing test reached anything: both the failure share (t / t)
+        # and Ochiai (t / sqrt(t * t)) are exactly 1 at the flagged nodes and 0 elsewhere.
+        spectrum = _read_only((reached_failing > 0).astype(np.float32))
+        feedback.__dict__["failure_share"] = feedback.__dict__["ochiai"] = spectrum
+        return feedback
     failing = outcomes != PASSED
     return Feedback(
         outcomes=outcomes,
