@@ -5,6 +5,9 @@ trains PPO with 2 env runners. Needs `ray[rllib]`, which pins gymnasium 1.2.2: t
 from __future__ import annotations
 
 import re
+import shutil
+import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -21,6 +24,16 @@ from agents.integrations.rllib_module import RefineRLModule  # noqa: E402
 from progrefine_env.wrappers import ActionMaskObservation  # noqa: E402
 
 MODES = ("rewrite", "edit")
+
+
+@pytest.fixture(autouse=True)
+def no_ray_session_left():
+    """A Ray run keeps its session folder (logs, sockets) in $TMPDIR/ray after `ray.shutdown()`:
+    remove it, so that the suite leaves the temp folder as it found it (tests/conftest.py)."""
+    yield
+    shutil.rmtree(Path(tempfile.gettempdir()) / "ray", ignore_errors=True)
+
+
 CHECKPOINT = ROOT / "checkpoints" / "scheduled_sampling.pt"
 
 
