@@ -5,7 +5,8 @@ program in the language of LANGUAGE.md, and, where the default inputs would not 
 inputs are drawn from. `benchmarks/make_handwritten.py` turns them into tasks with tests.
 
 These are our own ideas, not translations of a published benchmark. No spec's program passes all the
-tests of another (`make_handwritten.py` chooses the tests so, and checks).
+tests of another (`make_handwritten.py` chooses the tests so, and checks), and no generated training
+task does either (the generator holds these behaviours back; `tests/test_benchmark_tasks.py`).
 """
 
 from __future__ import annotations

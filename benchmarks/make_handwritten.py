@@ -14,6 +14,9 @@ where six inputs can do it; the held-out tests are then chosen the same way from
 so they are distinct and, on their own, kill the variants too. A variant that no input of the pool
 kills computes the same function on these inputs and is not counted.
 
+It also writes `progrefine_env/tasks/held_back.json.gz`: the tests of these tasks and of the
+frozen `generated_test_200.jsonl`, whose behaviours the generator holds back from the corpus.
+
 Prints one line per task that leaves variants alive, and a summary: tasks, node counts, and the
 share of killable variants the visible tests kill. It refuses (exit 1) when two tasks compute the same
 function on each other's test inputs, or a program breaks the language's limits.
@@ -33,7 +36,8 @@ sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 from benchmarks.handwritten_specs import SPECS, Spec  # noqa: E402
 from progrefine_env.lang import ARITY, TOKENS_BY_ARITY, EvalError, Program, compile_program, parse, values_equal  # noqa: E402
-from progrefine_env.tasks import Task, Test, save_tasks  # noqa: E402
+from progrefine_env.tasks import Task, Test, load_tasks, save_tasks  # noqa: E402
+from progrefine_env.tasks.held_back import HELD_BACK_FILE, write_held_back  # noqa: E402
 
 NUM_VISIBLE = 6
 NUM_HELD_OUT = 6
@@ -41,6 +45,7 @@ POOL_SIZE = 300
 MAX_DRAWS = 6000
 MAX_NODES = 64
 DEFAULT_OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tasks", "handwritten.jsonl")
+FROZEN = os.path.join(os.path.dirname(DEFAULT_OUT), "generated_test_200.jsonl")
 
 
 def variants(program: Program, input_types: dict[str, str]) -> list[Program]:
@@ -203,6 +208,9 @@ def main(argv: list[str] | None = None) -> int:
     if not args.check_only:
         save_tasks(tasks, args.out)
         print(f"wrote {args.out}")
+        frozen = load_tasks(FROZEN)
+        write_held_back(tasks + frozen, HELD_BACK_FILE)
+        print(f"wrote {HELD_BACK_FILE} ({len(tasks)} + {len(frozen)} tasks held back from the generator)")
     return 0
 
 

@@ -1,4 +1,4 @@
-"""The benchmark task sets in benchmarks/tasks/: well-formed and distinct."""
+"""The benchmark task sets in benchmarks/tasks/: well-formed, distinct, and never trained on."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 
 from progrefine_env.lang import compile_program, parse, unparse, values_equal
-from progrefine_env.tasks import Task, Test, load_tasks, save_tasks
+from progrefine_env.tasks import GeneratorConfig, Task, Test, generate_tasks, load_corpus, load_tasks, save_tasks
+from progrefine_env.tasks.held_back import held_back_records, passes_held_back
 
 ROOT = Path(__file__).resolve().parent.parent
 HANDWRITTEN = ROOT / "benchmarks" / "tasks" / "handwritten.jsonl"
@@ -90,6 +91,32 @@ def test_the_script_rebuilds_the_file(handwritten):
         assert parse(specs[task.name].program) == task.program
 
 
+def test_held_back_file_holds_the_tests_of_both_benchmarks(handwritten, frozen):
+    held = {}
+    for task in handwritten + frozen:
+        kind = type(task.tests[0].output).__name__
+        records = held_back_records(task.input_types, kind)
+        tests = task.tests + task.held_out_tests
+        held[task.name] = (tuple(t.inputs for t in tests), tuple(t.output for t in tests)) in records
+    assert all(held.values()), [name for name, ok in held.items() if not ok]
+    for task in handwritten[:20] + frozen[:20]:
+        assert passes_held_back(task.compiled(), task.input_types, type(task.tests[0].output).__name__)
+
+
+def test_generator_holds_the_benchmark_behaviours_back(handwritten, frozen):
+    tasks = generate_tasks(80, seed=11)
+    assert GeneratorConfig().hold_back
+    for task in tasks:
+        kind = type(task.tests[0].output).__name__
+        assert not passes_held_back(task.compiled(), task.input_types, kind), unparse(task.program)
+    # And the filter is what keeps them out: without it, a tiny corpus of the simplest programs
+    # meets some benchmark behaviour.
+    loose = GeneratorConfig(min_nodes=3, budget=(3, 7), long_share=0.0, hold_back=False)
+    met = [t for t in generate_tasks(150, seed=3, config=loose) if
+           passes_held_back(t.compiled(), t.input_types, type(t.tests[0].output).__name__)]
+    assert met
+
+
 def test_description_is_an_optional_field_that_round_trips(tmp_path):
     task = Task("t", {"x": "list"}, parse("(reverse x)"), (Test({"x": [1, 2]}, [2, 1]),), (), "the list backwards")
     path = tmp_path / "one.jsonl"
@@ -97,3 +124,20 @@ def test_description_is_an_optional_field_that_round_trips(tmp_path):
     first, second = load_tasks(path)
     assert first == task and first.to_json()["description"] == "the list backwards"
     assert second.description == "" and "description" not in second.to_json()
+
+
+@pytest.mark.slow
+def test_no_training_task_of_the_default_corpus_behaves_like_a_benchmark_task(handwritten, frozen):
+    """No program of the default corpus's train split passes every test (visible and held out) of
+    a hand-written task or of a frozen generated test task: the benchmarks are never trained on."""
+    def key(task: Task) -> tuple:
+        return tuple(sorted(task.input_types.items())), type(task.tests[0].output)
+
+    by_key: dict[tuple, list] = {}
+    for task in load_corpus("train"):
+        by_key.setdefault(key(task), []).append((task, task.compiled()))
+    for bench in handwritten + frozen:
+        tests = bench.tests + bench.held_out_tests
+        for task, compiled in by_key.get(key(bench), []):
+            same = all(values_equal(compiled.run(t.inputs), t.output) for t in tests)
+            assert not same, f"{task.name} {unparse(task.program)} passes every test of {bench.name}"

@@ -30,6 +30,7 @@ from pathlib import Path
 
 from ..lang import TOKEN_ID, Program
 from .generator import GENERATOR_VERSION, GeneratorConfig, fingerprint, generate_tasks_with_fingerprints
+from .held_back import held_back_digest
 from .io import load_tasks, save_tasks, task_from_json
 from .task import Task, Test
 
@@ -66,6 +67,8 @@ def default_cache_dir() -> Path:
 def corpus_key(size: int, seed: int, config: GeneratorConfig) -> str:
     """A hash of everything that determines a corpus."""
     settings = {"generator": GENERATOR_VERSION, "size": size, "seed": seed, "config": config.to_json()}
+    if config.hold_back:  # the behaviours held back change with the benchmark files
+        settings["held_back"] = held_back_digest()
     return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:20]
 
 

@@ -45,6 +45,7 @@ import numpy as np
 from ..lang import Compiled, EvalError, Program, check, compile_program, input_signature
 from ..lang.interpreter import Value
 from ..lang.vocab import ARITY, CONSTANTS, INPUT_NAMES, LAM, LAM2, PARAM_A, PARAM_B, TOKEN_ID
+from .held_back import passes_held_back
 from .task import Task, Test
 
 __all__ = [
@@ -58,8 +59,38 @@ DEFAULT_SIGNATURES: tuple[tuple[tuple[str, str], ...], ...] = (
     (("x", "list"),),
     (("x", "list"), ("y", "int")),
     (("x", "list"), ("y", "list")),
+    (("x", "list"), ("y", "int"), ("z", "int")),
+    (("x", "list"), ("y", "list"), ("z", "int")),
+    (("x", "int"),),
+    (("x", "int"), ("y", "int")),
+    (("x", "int"), ("y", "int"), ("z", "int")),
 )
 """The input signatures of the built-in corpus, in `GeneratorConfig.signatures`'s hashable form."""
+DEFAULT_SIGNATURE_WEIGHTS: tuple[float, ...] = (3.0, 3.0, 2.0, 1.2, 0.9, 1.0, 1.0, 0.8)
+"""How often each of `DEFAULT_SIGNATURES` is drawn (list inputs first: most tasks are about lists)."""
+
+DEFAULT_TOKEN_WEIGHTS: tuple[tuple[str, float], ...] = (
+    # list -> list
+    ("map", 2.5), ("filter", 2.5), ("scanl1", 1.5), ("zipwith", 1.5), ("reverse", 0.6), ("sort", 0.6),
+    ("take", 0.9), ("drop", 0.9), ("cons", 0.6), ("concat", 0.6), ("range", 0.5),
+    # -> int
+    ("+", 1.2), ("-", 1.2), ("*", 1.0), ("/", 0.5), ("%", 0.8), ("min", 0.8), ("max", 0.9),
+    ("count", 4.0), ("fold", 3.0), ("len", 0.9), ("sum", 0.6), ("head", 0.5), ("last", 0.5),
+    ("maximum", 0.7), ("minimum", 0.7), ("index", 0.5),
+    # -> bool
+    ("<", 2.0), (">", 2.0), ("=", 2.5), ("and", 4.0), ("or", 5.0), ("not", 1.0),
+    # any type
+    ("if", 2.5),
+)  # fmt: skip
+"""The default `GeneratorConfig.token_weights`: how likely each inner token is, against the other
+tokens that could stand at a node (those of the type and size needed there)."""
+
+DEFAULT_CONSTANT_WEIGHTS: tuple[tuple[int, float], ...] = (
+    (-1, 0.5), (0, 2.0), (1, 1.5), (2, 1.5), (3, 1.0), (4, 0.7), (5, 0.6), (6, 0.3), (7, 0.3), (8, 0.3),
+    (9, 0.3), (10, 0.4),
+)  # fmt: skip
+"""The default `GeneratorConfig.constant_weights`: small constants are likelier, as in hand-written
+programs."""
 
 
 @dataclass(frozen=True)
@@ -82,20 +113,38 @@ class GeneratorConfig:
         value_high: largest element of a list input.
         int_low: smallest value of an int input.
         int_high: largest value of an int input.
-        signatures: the input signatures to draw from (uniformly), each as `((name, type), ...)`
-            in declaration order, e.g. `(("x", "list"), ("y", "int"))`.
+        signatures: the input signatures to draw from, each as `((name, type), ...)` in
+            declaration order, e.g. `(("x", "list"), ("y", "int"))`.
+        signature_weights: how often each signature is drawn (one weight per signature; empty:
+            uniformly).
         output_types: `((type, weight), ...)`: how often each output type is drawn ("int",
             "list" and, if wanted, "bool").
         max_input_draws: random inputs tried per program before it is rejected for erroring on
             too many of them.
         reject_bypass: also reject programs in which some node can be replaced by one of its own
             children of the same type without changing any test output (see `bypass_nodes`).
+        hold_back: reject programs that pass every test of a benchmark task (`held_back.py`), so
+            that the benchmarks stay unseen in training.
+        token_weights: `((token, weight), ...)` for every inner token (arity >= 1 but lambdas):
+            how likely it is to be drawn at a node, against the other tokens that fit there (by
+            type and size). A token left out, or with weight 0, is never drawn.
+        constant_weights: `((value, weight), ...)`: how likely each integer constant is as a leaf
+            (against one another; leaves that are inputs or lambda parameters weigh 6 when not
+            used yet, else 1 (inputs) or 3 (`a`) / 2 (`b`)). Left out: never drawn.
+        nil_weight: the weight of `nil` as a list leaf where it can matter: the list of a `cons`
+            (`(cons e nil)`) or a branch of an `if` (list inputs weigh 6 when not used yet, else
+            1); elsewhere `nil` is never drawn (`(map f nil)` is dead code).
+        lambda_loop_factor: higher-order tokens (and `range`) are this much rarer inside a lambda
+            body (nested loops are slow, and rare in hand-written programs).
+        lambda_logic_factor: `and` and `or` are this much likelier inside a lambda body, where a
+            predicate meets every element of a list, so that both sides matter on some test
+            (outside one they rarely survive screening).
     """
 
-    min_nodes: int = 6
+    min_nodes: int = 3
     max_nodes: int = 64
-    budget: tuple[int, int] = (14, 32)
-    long_share: float = 0.05
+    budget: tuple[int, int] = (3, 22)
+    long_share: float = 0.1
     num_tests: int = 5
     num_held_out: int = 5
     max_list_length: int = 10
@@ -104,9 +153,16 @@ class GeneratorConfig:
     int_low: int = -3
     int_high: int = 10
     signatures: tuple[tuple[tuple[str, str], ...], ...] = DEFAULT_SIGNATURES
-    output_types: tuple[tuple[str, float], ...] = (("int", 0.4), ("list", 0.6))
+    signature_weights: tuple[float, ...] = DEFAULT_SIGNATURE_WEIGHTS
+    output_types: tuple[tuple[str, float], ...] = (("int", 0.4), ("list", 0.4), ("bool", 0.2))
     max_input_draws: int = 30
     reject_bypass: bool = True
+    hold_back: bool = True
+    token_weights: tuple[tuple[str, float], ...] = DEFAULT_TOKEN_WEIGHTS
+    constant_weights: tuple[tuple[int, float], ...] = DEFAULT_CONSTANT_WEIGHTS
+    nil_weight: float = 1.0
+    lambda_loop_factor: float = 0.25
+    lambda_logic_factor: float = 4.0
 
     def __post_init__(self) -> None:
         if not 1 <= self.min_nodes <= self.max_nodes:
@@ -128,6 +184,17 @@ class GeneratorConfig:
                 raise ValueError(f"bad output type weight {(kind, weight)}")
         if not any(w > 0 for _, w in self.output_types):
             raise ValueError("some output type needs a positive weight")
+        weights = self.signature_weights
+        if weights and (len(weights) != len(self.signatures) or min(weights) < 0 or not any(weights)):
+            raise ValueError("signature_weights: one weight >= 0 per signature, some positive (or none at all)")
+        for token, weight in self.token_weights:
+            if token not in _PRODUCED or weight < 0:
+                raise ValueError(f"bad token weight {(token, weight)}: tokens are {sorted(_PRODUCED)}")
+        for value, weight in self.constant_weights:
+            if value not in _CONST_TOKENS or weight < 0:
+                raise ValueError(f"bad constant weight {(value, weight)}")
+        if min(self.nil_weight, self.lambda_loop_factor, self.lambda_logic_factor) < 0:
+            raise ValueError("nil_weight, lambda_loop_factor and lambda_logic_factor must be >= 0")
 
     def to_json(self) -> dict:
         """Every field as JSON-friendly data (used for the corpus cache key)."""
@@ -148,34 +215,31 @@ _MIN_SIZE = {INT: 1, BOOL: 3, LIST: 1, FN1: 4, PRED: 4, FN2: 4}
 """Fewest nodes of a subtree of each type; a lambda body is never a bare parameter (`(lam a)`)."""
 _T = TOKEN_ID
 
-# (token, child types, weight) per result type. Lambdas are the only producers of function types.
-_PRODUCTIONS: dict[int, tuple[tuple[str, tuple[int, ...], float], ...]] = {
+# (token, child types) per result type. Lambdas are the only producers of function types.
+_PRODUCTIONS: dict[int, tuple[tuple[str, tuple[int, ...]], ...]] = {
     LIST: (
-        ("map", (FN1, LIST), 3.0), ("filter", (PRED, LIST), 3.0), ("scanl1", (FN2, LIST), 1.0),
-        ("zipwith", (FN2, LIST, LIST), 1.0), ("reverse", (LIST,), 1.0), ("sort", (LIST,), 1.2),
-        ("take", (INT, LIST), 1.2), ("drop", (INT, LIST), 1.2), ("cons", (INT, LIST), 0.4),
-        ("concat", (LIST, LIST), 0.6), ("range", (INT,), 0.3), ("if", (BOOL, LIST, LIST), 0.3),
+        ("map", (FN1, LIST)), ("filter", (PRED, LIST)), ("scanl1", (FN2, LIST)), ("zipwith", (FN2, LIST, LIST)),
+        ("reverse", (LIST,)), ("sort", (LIST,)), ("take", (INT, LIST)), ("drop", (INT, LIST)),
+        ("cons", (INT, LIST)), ("concat", (LIST, LIST)), ("range", (INT,)), ("if", (BOOL, LIST, LIST)),
     ),
     INT: (
-        ("+", (INT, INT), 1.5), ("-", (INT, INT), 1.2), ("*", (INT, INT), 1.2), ("/", (INT, INT), 0.4),
-        ("%", (INT, INT), 0.4), ("min", (INT, INT), 0.6), ("max", (INT, INT), 0.6),
-        ("count", (PRED, LIST), 1.5), ("fold", (FN2, INT, LIST), 1.0), ("len", (LIST,), 0.6),
-        ("sum", (LIST,), 0.8), ("head", (LIST,), 0.6), ("last", (LIST,), 0.6),
-        ("maximum", (LIST,), 0.6), ("minimum", (LIST,), 0.6), ("index", (INT, LIST), 0.4),
-        ("if", (BOOL, INT, INT), 0.4),
+        ("+", (INT, INT)), ("-", (INT, INT)), ("*", (INT, INT)), ("/", (INT, INT)), ("%", (INT, INT)),
+        ("min", (INT, INT)), ("max", (INT, INT)), ("count", (PRED, LIST)), ("fold", (FN2, INT, LIST)),
+        ("len", (LIST,)), ("sum", (LIST,)), ("head", (LIST,)), ("last", (LIST,)), ("maximum", (LIST,)),
+        ("minimum", (LIST,)), ("index", (INT, LIST)), ("if", (BOOL, INT, INT)),
     ),
     BOOL: (
-        ("<", (INT, INT), 3.0), (">", (INT, INT), 3.0), ("=", (INT, INT), 1.0),
-        ("and", (BOOL, BOOL), 0.3), ("or", (BOOL, BOOL), 0.3), ("not", (BOOL,), 0.3),
+        ("<", (INT, INT)), (">", (INT, INT)), ("=", (INT, INT)), ("and", (BOOL, BOOL)), ("or", (BOOL, BOOL)),
+        ("not", (BOOL,)),
     ),
-    FN1: (("lam", (INT,), 1.0),),
-    PRED: (("lam", (BOOL,), 1.0),),
-    FN2: (("lam2", (INT,), 1.0),),
+    FN1: (("lam", (INT,)),),
+    PRED: (("lam", (BOOL,)),),
+    FN2: (("lam2", (INT,)),),
 }  # fmt: skip
+_PRODUCED = frozenset(name for kind in (LIST, INT, BOOL) for name, _ in _PRODUCTIONS[kind])
+"""The tokens `GeneratorConfig.token_weights` weighs."""
 _HIGHER_ORDER = {_T[t] for t in ("map", "filter", "count", "scanl1", "fold", "zipwith", "range")}
-_LAMBDA_HOF_FACTOR = 0.25
-"""Higher-order tokens (and `range`) are this much rarer inside a lambda body (nested loops are
-slow, and rare in hand-written programs)."""
+_LOGIC = {_T["and"], _T["or"]}
 
 # Children that would make their parent (or themselves) redundant, avoided while growing
 # (the screening would reject them anyway; avoiding them is only cheaper).
@@ -186,27 +250,30 @@ _AVOID_CHILD: dict[tuple[int, int], frozenset[int]] = {
     (_T["reverse"], 0): frozenset({_T["reverse"]}),
     (_T["len"], 0): frozenset({_T[t] for t in ("sort", "reverse", "map", "scanl1")}),
     (_T["not"], 0): frozenset({_T["not"]}),
+    # Equality is seldom true, so `(and (= a c) p)` nearly always hides `p`.
+    (_T["and"], 0): frozenset({_T["="]}), (_T["and"], 1): frozenset({_T["="]}),
 }  # fmt: skip
 for _p in ("len", "head", "last", "minimum", "maximum", "sort"):  # (len (range n)) is (max n 0), ...
     _AVOID_CHILD[(_T[_p], 0)] = _AVOID_CHILD.get((_T[_p], 0), frozenset()) | {_T["range"]}
 _AVOID_CHILD[(_T["head"], 0)] |= {_T["cons"]}  # (head (cons e xs)) is e
 
-# Constants: small ones are likelier, as in hand-written programs; some are excluded where they
-# would make the parent an identity or a constant (`(+ 0 e)`, `(* 1 e)`, `(take 0 e)`).
-_CONST_WEIGHTS = {-1: 0.5, 0: 1.0, 1: 1.5, 2: 1.5, 3: 1.0, 4: 0.7, 5: 0.6, 6: 0.3, 7: 0.3, 8: 0.3, 9: 0.3, 10: 0.4}
+# Constants (weighted by `GeneratorConfig.constant_weights`); some are excluded where they would
+# make the parent an identity or a constant (`(+ 0 e)`, `(* 1 e)`, `(take 0 e)`).
+_CONST_VALUES = frozenset(range(-1, 11))
 _CONST_TOKENS = {value: tok for tok, value in CONSTANTS.items()}
 _CONST_ALLOWED: dict[tuple[int, int], frozenset[int]] = {
-    (_T["+"], 0): frozenset(_CONST_WEIGHTS) - {0}, (_T["+"], 1): frozenset(_CONST_WEIGHTS) - {0},
-    (_T["-"], 1): frozenset(_CONST_WEIGHTS) - {0},
-    (_T["*"], 0): frozenset(_CONST_WEIGHTS) - {0, 1}, (_T["*"], 1): frozenset(_CONST_WEIGHTS) - {0, 1},
-    (_T["/"], 0): frozenset(_CONST_WEIGHTS) - {0}, (_T["/"], 1): frozenset(_CONST_WEIGHTS) - {-1, 0, 1},
-    (_T["%"], 0): frozenset(_CONST_WEIGHTS) - {0}, (_T["%"], 1): frozenset(_CONST_WEIGHTS) - {-1, 0, 1},
+    (_T["+"], 0): _CONST_VALUES - {0}, (_T["+"], 1): _CONST_VALUES - {0},
+    (_T["-"], 1): _CONST_VALUES - {0},
+    (_T["*"], 0): _CONST_VALUES - {0, 1}, (_T["*"], 1): _CONST_VALUES - {0, 1},
+    (_T["/"], 0): _CONST_VALUES - {0}, (_T["/"], 1): _CONST_VALUES - {-1, 0, 1},
+    (_T["%"], 0): _CONST_VALUES - {0}, (_T["%"], 1): _CONST_VALUES - {-1, 0, 1},
     (_T["take"], 0): frozenset(range(1, 7)), (_T["drop"], 0): frozenset(range(1, 7)),
     (_T["index"], 0): frozenset(range(1, 6)),  # (index 0 e) is (head e)
     # A threshold far from the middle of the values (-10..10) is rarely crossed, so rarely live.
     **{(_T[op], slot): frozenset(range(-1, 7)) for op in ("<", ">", "=") for slot in (0, 1)},
 }  # fmt: skip
 _NIL = _T["nil"]
+_NIL_SLOTS = {(_T["cons"], 1), (_T["if"], 1), (_T["if"], 2)}
 _INDEX = _T["index"]
 _COUNTS = (_T["take"], _T["drop"], _T["range"])
 
@@ -220,24 +287,34 @@ def _cumulative(weights: Sequence[float]) -> list[float]:
 
 
 @cache
-def _choices(kind: int, size: int, in_lambda: bool, parent: int, slot: int) -> tuple[tuple, list[float]]:
+def _choices(
+    kind: int, size: int, in_lambda: bool, parent: int, slot: int, config: GeneratorConfig
+) -> tuple[tuple, list[float]]:
     """Productions of `kind` that fit in `size` nodes below (parent, slot), cumulative weights."""
     avoid = _AVOID_CHILD.get((parent, slot), frozenset())
+    token_weights = dict(config.token_weights)
     options, weights = [], []
-    for name, kids, weight in _PRODUCTIONS[kind]:
+    for name, kids in _PRODUCTIONS[kind]:
         tok = _T[name]
-        if 1 + sum(_MIN_SIZE[k] for k in kids) > size or tok in avoid:
+        weight = token_weights.get(name, 0.0) if kind in (LIST, INT, BOOL) else 1.0
+        if 1 + sum(_MIN_SIZE[k] for k in kids) > size or tok in avoid or weight <= 0:
             continue
         options.append((tok, kids))
-        weights.append(weight * _LAMBDA_HOF_FACTOR if in_lambda and tok in _HIGHER_ORDER else weight)
+        if in_lambda and tok in _HIGHER_ORDER:
+            weight *= config.lambda_loop_factor
+        elif in_lambda and tok in _LOGIC:
+            weight *= config.lambda_logic_factor
+        weights.append(weight)
     return tuple(options), _cumulative(weights)
 
 
 @cache
-def _constants(parent: int, slot: int, scale: float) -> tuple[tuple[int, ...], tuple[float, ...]]:
-    allowed = _CONST_ALLOWED.get((parent, slot), _CONST_WEIGHTS)
-    values = [v for v in _CONST_WEIGHTS if v in allowed]
-    return tuple(_CONST_TOKENS[v] for v in values), tuple(_CONST_WEIGHTS[v] * scale for v in values)
+def _constants(
+    parent: int, slot: int, scale: float, config: GeneratorConfig
+) -> tuple[tuple[int, ...], tuple[float, ...]]:
+    allowed = _CONST_ALLOWED.get((parent, slot), _CONST_VALUES)
+    chosen = [(v, w) for v, w in config.constant_weights if v in allowed and w > 0]
+    return tuple(_CONST_TOKENS[v] for v, _ in chosen), tuple(w * scale for _, w in chosen)
 
 
 # Child slots that take a small share of a node's budget (a lambda, a count, a condition); the
@@ -254,10 +331,11 @@ _SMALL_SLOTS: dict[int, tuple[int, ...]] = {
 # Extra nodes above the minimum for a small slot, by kind: (extra, cumulative weight) tables.
 _SMALL_EXTRA = {
     INT: ((0, 1, 2, 3), _cumulative((0.6, 0.2, 0.15, 0.05))),
-    BOOL: ((0, 1, 2, 3), _cumulative((0.5, 0.2, 0.2, 0.1))),
+    # A condition of 7 nodes is `(and (op e c) (op e c))`: `and`, `or` need that room.
+    BOOL: ((0, 1, 2, 3, 4), _cumulative((0.45, 0.15, 0.15, 0.05, 0.2))),
     # Bodies of 3 or 5 nodes are `(op a c)` and `(op (op a c) c)`; 4 or 6 need a list reduction.
     FN1: ((0, 1, 2, 3, 4), _cumulative((0.45, 0.12, 0.3, 0.05, 0.08))),
-    PRED: ((0, 1, 2, 3, 4), _cumulative((0.45, 0.12, 0.3, 0.05, 0.08))),
+    PRED: ((0, 1, 2, 3, 4), _cumulative((0.4, 0.1, 0.2, 0.05, 0.25))),
     FN2: ((0, 1, 2, 3, 4), _cumulative((0.45, 0.12, 0.3, 0.05, 0.08))),
 }
 
@@ -301,10 +379,11 @@ class _Builder:
     used yet, so that all inputs appear.
     """
 
-    __slots__ = ("r", "tokens", "kinds", "list_inputs", "int_inputs", "unused", "frames")
+    __slots__ = ("r", "config", "tokens", "kinds", "list_inputs", "int_inputs", "unused", "frames")
 
-    def __init__(self, r: random.Random, signature: tuple[tuple[str, str], ...]) -> None:
+    def __init__(self, r: random.Random, signature: tuple[tuple[str, str], ...], config: GeneratorConfig) -> None:
         self.r = r
+        self.config = config
         self.tokens: list[int] = []
         self.kinds: list[int] = []
         self.list_inputs = [_T[n] for n, k in signature if k == "list"]
@@ -329,7 +408,7 @@ class _Builder:
 
     def _node(self, kind: int, size: int, a: bool, b: bool, parent: int, slot: int) -> bool:
         r = self.r
-        options, cum = _choices(kind, min(size, 12), a, parent, slot)
+        options, cum = _choices(kind, min(size, 12), a, parent, slot, self.config)
         if not options:
             return False
         tok, kids = options[bisect(cum, r.random() * cum[-1])]
@@ -374,9 +453,9 @@ class _Builder:
             for tok in self.list_inputs:
                 options.append(tok)
                 weights.append(6.0 if tok in unused else 1.0)
-            if not need_var:
+            if not need_var and self.config.nil_weight > 0 and (parent, slot) in _NIL_SLOTS:
                 options.append(_NIL)
-                weights.append(0.03)
+                weights.append(self.config.nil_weight)
         elif kind == INT:
             for tok in self.int_inputs:
                 options.append(tok)
@@ -391,7 +470,7 @@ class _Builder:
                 options.append(PARAM_B)
                 weights.append((5.0 if frame and frame[0] and not frame[2] else 2.0) * scale)
             if not need_var:
-                consts, const_weights = _constants(parent, slot, 0.6 if a else 1.0)
+                consts, const_weights = _constants(parent, slot, 0.6 if a else 1.0, self.config)
                 options.extend(consts)
                 weights.extend(const_weights)
         if not options:
@@ -425,7 +504,7 @@ def _grow_program(
     cum = _cumulative([w for _, w in kinds_weights])
     out = _TYPE_CODE[kinds_weights[bisect(cum, r.random() * cum[-1])][0]]
     size = _draw_size(r, config)
-    builder = _Builder(r, signature)
+    builder = _Builder(r, signature, config)
     if size < _MIN_SIZE[out] or not builder.grow(out, size, False, False, size == 1, -1, 0) or builder.unused:
         return None
     tokens = tuple(builder.tokens)
@@ -904,6 +983,8 @@ def _probes(signature: tuple[tuple[str, str], ...]) -> tuple[dict[str, Value], .
     r = random.Random(int.from_bytes(digest[:8], "big"))
     probes, seen = [], set()
     lengths = [0, 1, 2, *range(3, 11)]
+    # One int alone has too few values in -3..10 for PROBE_COUNT distinct probes: it takes -10..30.
+    low, high = (-10, 30) if signature == (signature[0],) and signature[0][1] == "int" else (-3, 10)
     while len(probes) < PROBE_COUNT:
         inputs: dict[str, Value] = {}
         for name, kind in signature:
@@ -911,7 +992,7 @@ def _probes(signature: tuple[tuple[str, str], ...]) -> tuple[dict[str, Value], .
                 n = lengths[len(probes)] if len(probes) < len(lengths) else r.randint(0, 10)
                 inputs[name] = [r.randint(-10, 10) for _ in range(n)]
             else:
-                inputs[name] = r.randint(-3, 10)
+                inputs[name] = r.randint(low, high)
         key = _input_key(inputs)
         if key not in seen:
             seen.add(key)
@@ -922,7 +1003,8 @@ def _probes(signature: tuple[tuple[str, str], ...]) -> tuple[dict[str, Value], .
 def probe_inputs(input_types: Mapping[str, str]) -> list[dict[str, Value]]:
     """The fixed probe inputs that `fingerprint` runs a program on, for one input signature
     (drawn once from a fixed seed: lists of length 0..10 with values in -10..10, ints in -3..10,
-    the first lists of lengths 0, 1, 2, ...). The same for every config and every release of v0."""
+    or -10..30 for a signature of one int alone, the first lists of lengths 0, 1, 2, ...). The
+    same for every config and every release of v0."""
     return [dict(p) for p in _probes(tuple(input_types.items()))]
 
 
@@ -956,7 +1038,7 @@ def fingerprint(task_or_program: Task | Program, input_types: Mapping[str, str] 
 
 
 def _generate(r: random.Random, config: GeneratorConfig, seen: set[str] | None) -> tuple[Task, str] | None:
-    signature = config.signatures[r.randrange(len(config.signatures))]
+    signature = _draw_signature(r, config)
     grown = _grow_program(r, config, signature)
     if grown is None:
         return None
@@ -981,9 +1063,18 @@ def _generate(r: random.Random, config: GeneratorConfig, seen: set[str] | None) 
     fp = _fingerprint(compiled, signature, _KIND_NAME[kinds[0]])
     if seen is not None and fp in seen:
         return None
+    if config.hold_back and passes_held_back(compiled, dict(signature), _KIND_NAME[kinds[0]]):
+        return None
     tests = tuple(Test(i, o) for i, o in zip(inputs, outputs))
     task = Task("", dict(signature), program, tests[: config.num_tests], tests[config.num_tests :])
     return task, fp
+
+
+def _draw_signature(r: random.Random, config: GeneratorConfig) -> tuple[tuple[str, str], ...]:
+    if not config.signature_weights:
+        return config.signatures[r.randrange(len(config.signatures))]
+    cum = _cumulative(config.signature_weights)
+    return config.signatures[bisect(cum, r.random() * cum[-1])]
 
 
 def _rng_for(rng: np.random.Generator) -> random.Random:
@@ -998,7 +1089,7 @@ def generate_task(rng: np.random.Generator, config: GeneratorConfig = GeneratorC
     return None if result is None else result[0]
 
 
-GENERATOR_VERSION = 2
+GENERATOR_VERSION = 4
 """Bump whenever the tasks generated for a given seed and config change (it keys the corpus cache)."""
 
 BLOCK_SIZE = 128
