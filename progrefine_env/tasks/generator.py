@@ -116,7 +116,7 @@ class GeneratorConfig:
         signatures: the input signatures to draw from, each as `((name, type), ...)` in
             declaration order, e.g. `(("x", "list"), ("y", "int"))`.
         signature_weights: how often each signature is drawn (one weight per signature; empty:
-            uniformly).
+            uniformly). Left at its default with other `signatures`, it becomes empty.
         output_types: `((type, weight), ...)`: how often each output type is drawn ("int",
             "list" and, if wanted, "bool").
         max_input_draws: random inputs tried per program before it is rejected for erroring on
@@ -184,6 +184,8 @@ class GeneratorConfig:
                 raise ValueError(f"bad output type weight {(kind, weight)}")
         if not any(w > 0 for _, w in self.output_types):
             raise ValueError("some output type needs a positive weight")
+        if self.signature_weights == DEFAULT_SIGNATURE_WEIGHTS and self.signatures != DEFAULT_SIGNATURES:
+            object.__setattr__(self, "signature_weights", ())  # the defaults weigh the default signatures
         weights = self.signature_weights
         if weights and (len(weights) != len(self.signatures) or min(weights) < 0 or not any(weights)):
             raise ValueError("signature_weights: one weight >= 0 per signature, some positive (or none at all)")
