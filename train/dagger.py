@@ -1,0 +1,128 @@
+"""Train the refinement network with DAgger: roll out a mixture of the expert and the policy, label
+every visited state with the expert's action, aggregate, retrain (Ross et al. 2011).
+
+    python -m train.dagger --iterations 400                       # rewrite mode, runs/dagger/<time>/
+    python -m train.dagger --action-mode edit --rollout-steps 16  # the expert's single-edit path
+    python -m train.dagger --corruption-mode noise                # wrong tokens to change, not holes
+    python -m train.dagger --init checkpoints/scheduled_sampling.pt --beta0 0.5   # warm start
+    python -m train.dagger --resume runs/dagger/NAME/checkpoint.pt --iterations 800   # continue exactly
+
+Each run writes a new run folder: the checkpoint, the aggregate of labelled states beside it
+(`checkpoint.dataset.npz`, so that `--resume` continues exactly) and TensorBoard logs.
+
+Reads top to bottom: config, seeding, build, loop (with checkpoints and TensorBoard), save, evaluate.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+from pathlib import Path
+
+import numpy as np
+import torch
+from torch.utils.tensorboard import SummaryWriter
+from tqdm import tqdm
+
+from agents.checkpoint import load_checkpoint, save_checkpoint
+from agents.collector import make_vector_env
+from agents.dagger import DaggerConfig, DaggerTrainer
+from agents.dataset import AggregateDataset
+from agents.network import ModelConfig, RefineNet
+from agents.refine import format_report, refinement_report
+from train.cli import add_dataclass_flags, build_dataclass
+from train.errors import user_errors
+from train.run_folder import add_run_flags, resolve_run
+from train.tasks import add_task_flags, load_task_option
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m train.dagger",
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.ArgumentDefaultsHelpFormatter,
+    )
+    add_dataclass_flags(parser, DaggerConfig, "training")
+    add_dataclass_flags(parser, ModelConfig, "model")
+    add_task_flags(parser, default_split="train")
+    add_run_flags(parser, "dagger")
+    run = parser.add_argument_group("run")
+    run.add_argument("--init", default=None, help="start from this checkpoint's weights (e.g. a supervised one)")
+    run.add_argument("--resume", default=None, help="continue this run exactly (its configs win but --iterations)")
+    run.add_argument("--checkpoint-every", type=int, default=25, help="iterations between checkpoints")
+    run.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    run.add_argument("--eval-tasks", type=int, default=128, help="val tasks for the final report (0: skip)")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    return parser
+
+
+def dataset_path(checkpoint: Path) -> Path:
+    return checkpoint.with_name(checkpoint.stem + ".dataset.npz")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    state, init = None, None
+    with user_errors():  # a bad option, checkpoint, task file or run folder: one `error:` line, exit 2
+        config, model_config = build_dataclass(DaggerConfig, args), build_dataclass(ModelConfig, args)
+        if args.resume:
+            _, state = load_checkpoint(args.resume, device)
+            config = DaggerConfig(**{**state["train_config"], "iterations": args.iterations})
+            model_config = ModelConfig(**state["model_config"])
+        elif args.init:
+            init, _ = load_checkpoint(args.init, device)
+            model_config = init.config
+        tasks = load_task_option(args)
+        run = resolve_run(args)
+    print(f"run folder {run.dir} (checkpoint {run.checkpoint}; TensorBoard: tensorboard --logdir {run.logdir})")
+
+    # Seeding: the model's initialisation here; every episode, draw and minibatch per iteration.
+    random.seed(config.seed)
+    np.random.seed(config.seed)
+    torch.manual_seed(config.seed)
+
+    model = RefineNet(model_config).to(device)
+    if init is not None:
+        model.load_state_dict(init.state_dict())
+    envs = make_vector_env(config.num_envs, config.vectorization, tasks=tasks, **config.env_kwargs())
+    trainer = DaggerTrainer(model, envs, config, device)
+    if state is not None:
+        model.load_state_dict(state["model"])
+        trainer.load_state_dict(state["trainer"])
+        if dataset_path(Path(args.resume)).exists():
+            trainer.dataset = AggregateDataset.load(dataset_path(Path(args.resume)), config.eviction)
+    writer = SummaryWriter(str(run.logdir))
+
+    def save() -> None:
+        save_checkpoint(run.checkpoint, model, train_config=config.to_dict(), trainer=trainer.state_dict())
+        trainer.dataset.save(dataset_path(run.checkpoint))
+
+    progress = tqdm(total=config.iterations, initial=trainer.iteration, disable=args.no_progress, file=sys.stderr)
+    while trainer.iteration < config.iterations:
+        metrics = trainer.run_iteration()
+        for key, value in metrics.items():
+            writer.add_scalar(key, value, trainer.iteration)
+        progress.update(1)
+        progress.set_postfix(loss=f"{metrics['train/loss']:.3f}", beta=f"{metrics['train/beta']:.2f}",
+                             solved=f"{metrics['rollout/success_rate']:.2f}")  # fmt: skip
+        if trainer.iteration % args.checkpoint_every == 0:
+            save()
+    progress.close()
+    save()
+    envs.close()
+    print(f"saved {run.checkpoint} after {trainer.iteration} iterations")
+
+    if args.eval_tasks > 0 and config.action_mode == "rewrite":
+        val_tasks = load_task_option(args, split="val")[: args.eval_tasks]
+        report = refinement_report(model, val_tasks, seed=config.seed, device=device)
+        print(format_report(report))
+        run.checkpoint.with_suffix(".eval.json").write_text(json.dumps(report, indent=1))
+    writer.close()
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
