@@ -31,7 +31,7 @@ class AggregateDataset:
         self.observations: dict[str, np.ndarray] = {}
         self.labels: np.ndarray | None = None
         self.size = 0
-        self.added = 0  # states ever added (the ring buffer's write position is added % capacity)
+        self.added = 0  # states written (once full, the oldest one is at slot `added % capacity`)
 
     def __len__(self) -> int:
         return self.size
