@@ -120,12 +120,14 @@ class DaggerTrainer:
             (see `agents.collector.make_vector_env`).
         config: the hyper-parameters.
         device: where the network runs.
+        train_model: what runs forward and backward when not `model` (a DDP wrapper; see
+            `train.distributed`).
     """
 
-    def __init__(self, model: RefineNet, envs, config: DaggerConfig, device="cpu") -> None:
+    def __init__(self, model: RefineNet, envs, config: DaggerConfig, device="cpu", train_model=None) -> None:
         self.model, self.config = model, config
         self.update = ImitationUpdate(model, config.action_mode, config.lr, config.grad_clip, config.failure_weight,
-                                      device)  # fmt: skip
+                                      device, train_model)  # fmt: skip
         self.mixture = MixturePolicy(GraphPolicy(model, config.action_mode, device), beta=config.beta0, per="step")
         self.collector = RolloutCollector(envs, self.mixture)
         self.num_envs = envs.num_envs

@@ -22,20 +22,23 @@ class ImitationUpdate:
         lr, grad_clip, failure_weight: Adam's learning rate, gradient-norm clipping, and the
             test-guided weighting of `agents.losses.test_guided_weights`.
         device: where the network runs.
+        train_model: the module to run forward and backward, when it is not `model` itself (a
+            DistributedDataParallel wrapper around it, which averages gradients across processes).
     """
 
     def __init__(self, model: RefineNet, action_mode: str, lr: float, grad_clip: float, failure_weight: float,
-                 device="cpu") -> None:  # fmt: skip
+                 device="cpu", train_model: torch.nn.Module | None = None) -> None:  # fmt: skip
         self.model, self.action_mode, self.device = model, action_mode, torch.device(device)
+        self.train_model = train_model if train_model is not None else model
         self.grad_clip, self.failure_weight = grad_clip, failure_weight
         self.optimizer = torch.optim.Adam(model.parameters(), lr=lr)
 
     def __call__(self, obs: Mapping[str, np.ndarray], labels: np.ndarray) -> tuple[float, torch.Tensor]:
         """One step; returns the loss and the (detached) raw logits [B, N, V]."""
-        self.model.train()
+        self.train_model.train()
         tensors = to_tensors(obs, self.device)
         targets = torch.as_tensor(labels, device=self.device).long()
-        logits = self.model(tensors).logits
+        logits = self.train_model(tensors).logits
         if self.action_mode == "rewrite":
             loss = rewrite_imitation_loss(logits, tensors, targets, test_guided_weights(tensors, self.failure_weight))
         else:

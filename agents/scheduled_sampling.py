@@ -90,11 +90,14 @@ class ScheduledSamplingTrainer:
             `expert_labels=True` and `max_steps=config.rounds` (see `agents.collector.make_vector_env`).
         config: the hyper-parameters.
         device: where the network runs.
+        train_model: what runs forward and backward when not `model` (a DDP wrapper; see
+            `train.distributed`).
     """
 
-    def __init__(self, model: RefineNet, envs, config: ScheduledSamplingConfig, device="cpu"):
+    def __init__(self, model: RefineNet, envs, config: ScheduledSamplingConfig, device="cpu", train_model=None):
         self.model, self.config, self.device = model, config, torch.device(device)
-        self.update = ImitationUpdate(model, "rewrite", config.lr, config.grad_clip, config.failure_weight, device)
+        self.update = ImitationUpdate(model, "rewrite", config.lr, config.grad_clip, config.failure_weight, device,
+                                      train_model)  # fmt: skip
         self.optimizer = self.update.optimizer
         learner = GraphPolicy(model, "rewrite", device) if config.trajectories == "model" else UniformPolicy("rewrite")
         self.mixture = MixturePolicy(learner, beta=1.0, per="node")

@@ -8,7 +8,9 @@ every visited state with the expert's action, aggregate, retrain (Ross et al. 20
     python -m train.dagger --resume runs/dagger/NAME/checkpoint.pt --iterations 800   # continue exactly
 
 Each run writes a new run folder: the checkpoint, the aggregate of labelled states beside it
-(`checkpoint.dataset.npz`, so that `--resume` continues exactly) and TensorBoard logs.
+(`checkpoint.dataset.npz`, so that `--resume` continues exactly) and TensorBoard logs. Under
+`torchrun --nproc_per_node K -m train.dagger ...` K processes each step `--num-envs` environments and
+average their gradients (see train/distributed.py).
 
 Reads top to bottom: config, seeding, build, loop (with checkpoints and TensorBoard), save, evaluate.
 """
@@ -16,15 +18,14 @@ Reads top to bottom: config, seeding, build, loop (with checkpoints and TensorBo
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import random
-import sys
 from pathlib import Path
 
 import numpy as np
 import torch
 from torch.utils.tensorboard import SummaryWriter
-from tqdm import tqdm
 
 from agents.checkpoint import load_checkpoint, save_checkpoint
 from agents.collector import make_vector_env
@@ -33,7 +34,9 @@ from agents.dataset import AggregateDataset
 from agents.network import ModelConfig, RefineNet
 from agents.refine import format_report, refinement_report
 from train.cli import add_dataclass_flags, build_dataclass
+from train.distributed import setup
 from train.errors import user_errors
+from train.loop import run_iterations
 from train.run_folder import add_run_flags, resolve_run
 from train.tasks import add_task_flags, load_task_option
 
@@ -59,12 +62,15 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def dataset_path(checkpoint: Path) -> Path:
+    """The aggregate saved beside `checkpoint`. Under torchrun only rank 0's is saved: the other
+    ranks of a resumed distributed run start again with empty aggregates."""
     return checkpoint.with_name(checkpoint.stem + ".dataset.npz")
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    distributed = setup()  # one process, or one of several under torchrun
+    device = distributed.device(args.device)
     state, init = None, None
     with user_errors():  # a bad option, checkpoint, task file or run folder: one `error:` line, exit 2
         config, model_config = build_dataclass(DaggerConfig, args), build_dataclass(ModelConfig, args)
@@ -76,10 +82,12 @@ def main(argv: list[str] | None = None) -> int:
             init, _ = load_checkpoint(args.init, device)
             model_config = init.config
         tasks = load_task_option(args)
-        run = resolve_run(args)
-    print(f"run folder {run.dir} (checkpoint {run.checkpoint}; TensorBoard: tensorboard --logdir {run.logdir})")
+        run = resolve_run(args) if distributed.is_main else None
+    if run is not None:
+        print(f"run folder {run.dir} (checkpoint {run.checkpoint}; TensorBoard: tensorboard --logdir {run.logdir})")
 
-    # Seeding: the model's initialisation here; every episode, draw and minibatch per iteration.
+    # Seeding: the model's initialisation here (the same in every process); every episode, draw and
+    # minibatch per iteration, from a seed offset by the process's rank.
     random.seed(config.seed)
     np.random.seed(config.seed)
     torch.manual_seed(config.seed)
@@ -88,33 +96,27 @@ def main(argv: list[str] | None = None) -> int:
     if init is not None:
         model.load_state_dict(init.state_dict())
     envs = make_vector_env(config.num_envs, config.vectorization, tasks=tasks, **config.env_kwargs())
-    trainer = DaggerTrainer(model, envs, config, device)
+    rank_config = dataclasses.replace(config, seed=distributed.seed(config.seed))
+    trainer = DaggerTrainer(model, envs, rank_config, device, distributed.wrap(model, device))
     if state is not None:
         model.load_state_dict(state["model"])
         trainer.load_state_dict(state["trainer"])
-        if dataset_path(Path(args.resume)).exists():
-            trainer.dataset = AggregateDataset.load(dataset_path(Path(args.resume)), config.eviction)
-    writer = SummaryWriter(str(run.logdir))
+        saved = dataset_path(Path(args.resume))
+        if distributed.is_main and saved.exists():
+            trainer.dataset = AggregateDataset.load(saved, config.eviction)
+    writer = SummaryWriter(str(run.logdir)) if run is not None else None
 
     def save() -> None:
         save_checkpoint(run.checkpoint, model, train_config=config.to_dict(), trainer=trainer.state_dict())
         trainer.dataset.save(dataset_path(run.checkpoint))
 
-    progress = tqdm(total=config.iterations, initial=trainer.iteration, disable=args.no_progress, file=sys.stderr)
-    while trainer.iteration < config.iterations:
-        metrics = trainer.run_iteration()
-        for key, value in metrics.items():
-            writer.add_scalar(key, value, trainer.iteration)
-        progress.update(1)
-        progress.set_postfix(loss=f"{metrics['train/loss']:.3f}", beta=f"{metrics['train/beta']:.2f}",
-                             solved=f"{metrics['rollout/success_rate']:.2f}")  # fmt: skip
-        if trainer.iteration % args.checkpoint_every == 0:
-            save()
-    progress.close()
-    save()
+    run_iterations(trainer, config.iterations, save, writer, args.checkpoint_every, distributed,
+                   not args.no_progress, ("train/loss", "train/beta", "rollout/success_rate"))  # fmt: skip
     envs.close()
+    distributed.close()
+    if run is None:
+        return 0
     print(f"saved {run.checkpoint} after {trainer.iteration} iterations")
-
     if args.eval_tasks > 0 and config.action_mode == "rewrite":
         val_tasks = load_task_option(args, split="val")[: args.eval_tasks]
         report = refinement_report(model, val_tasks, seed=config.seed, device=device)

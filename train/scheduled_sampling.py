@@ -6,7 +6,9 @@
     python -m train.scheduled_sampling --iterations 400 --out checkpoints/scheduled_sampling.pt --overwrite
 
 Each run writes a new run folder (checkpoint and TensorBoard logs; see train/run_folder.py); an
-existing checkpoint is only written over with `--overwrite`.
+existing checkpoint is only written over with `--overwrite`. Under `torchrun --nproc_per_node K -m
+train.scheduled_sampling ...` K processes each step `--batch-size` environments and average their
+gradients (see train/distributed.py).
 
 Reads top to bottom: config, seeding, build, loop (with checkpoints and TensorBoard), save, evaluate.
 """
@@ -14,14 +16,13 @@ Reads top to bottom: config, seeding, build, loop (with checkpoints and TensorBo
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import random
-import sys
 
 import numpy as np
 import torch
 from torch.utils.tensorboard import SummaryWriter
-from tqdm import tqdm
 
 from agents.checkpoint import load_checkpoint, save_checkpoint
 from agents.collector import make_vector_env
@@ -29,7 +30,9 @@ from agents.network import ModelConfig, RefineNet
 from agents.refine import format_report, refinement_report
 from agents.scheduled_sampling import ScheduledSamplingConfig, ScheduledSamplingTrainer
 from train.cli import add_dataclass_flags, build_dataclass
+from train.distributed import setup
 from train.errors import user_errors
+from train.loop import run_iterations
 from train.run_folder import add_run_flags, resolve_run
 from train.tasks import add_task_flags, load_task_option
 
@@ -59,7 +62,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
+    distributed = setup()  # one process, or one of several under torchrun
+    device = distributed.device(args.device)
     state = None
     with user_errors():  # a bad option, checkpoint, task file or run folder: one `error:` line, exit 2
         config, model_config = build_dataclass(ScheduledSamplingConfig, args), build_dataclass(ModelConfig, args)
@@ -68,10 +72,12 @@ def main(argv: list[str] | None = None) -> int:
             config = ScheduledSamplingConfig(**{**state["train_config"], "iterations": args.iterations})
             model_config = ModelConfig(**state["model_config"])
         tasks = load_task_option(args)
-        run = resolve_run(args)
-    print(f"run folder {run.dir} (checkpoint {run.checkpoint}; TensorBoard: tensorboard --logdir {run.logdir})")
+        run = resolve_run(args) if distributed.is_main else None
+    if run is not None:
+        print(f"run folder {run.dir} (checkpoint {run.checkpoint}; TensorBoard: tensorboard --logdir {run.logdir})")
 
-    # Seeding: the model's initialisation here; every episode and draw is seeded per iteration.
+    # Seeding: the model's initialisation here (the same in every process); every episode and draw
+    # per iteration, from a seed offset by the process's rank.
     random.seed(config.seed)
     np.random.seed(config.seed)
     torch.manual_seed(config.seed)
@@ -82,26 +88,22 @@ def main(argv: list[str] | None = None) -> int:
         corruption=(config.corruption_low, config.corruption_high),
         max_steps=config.rounds, expert_labels=True,
     )  # fmt: skip
-    trainer = ScheduledSamplingTrainer(model, envs, config, device)
+    rank_config = dataclasses.replace(config, seed=distributed.seed(config.seed))
+    trainer = ScheduledSamplingTrainer(model, envs, rank_config, device, distributed.wrap(model, device))
     if state is not None:
         model.load_state_dict(state["model"])
         trainer.load_state_dict(state["trainer"])
-    writer = SummaryWriter(str(run.logdir))
+    writer = SummaryWriter(str(run.logdir)) if run is not None else None
 
     def save() -> None:
         save_checkpoint(run.checkpoint, model, train_config=config.to_dict(), trainer=trainer.state_dict())
 
-    progress = tqdm(total=config.iterations, initial=trainer.iteration, disable=args.no_progress, file=sys.stderr)
-    while trainer.iteration < config.iterations:
-        metrics = trainer.run_iteration()
-        for key, value in metrics.items():
-            writer.add_scalar(key, value, trainer.iteration)
-        progress.update(1)
-        progress.set_postfix(loss=f"{metrics['train/loss']:.3f}", acc=f"{metrics['train/one_shot_accuracy']:.2f}")
-        if trainer.iteration % args.checkpoint_every == 0:
-            save()
-    progress.close()
-    save()
+    run_iterations(trainer, config.iterations, save, writer, args.checkpoint_every, distributed,
+                   not args.no_progress, ("train/loss", "train/one_shot_accuracy"))  # fmt: skip
+    envs.close()
+    distributed.close()
+    if run is None:
+        return 0
     print(f"saved {run.checkpoint} after {trainer.iteration} iterations")
 
     if args.eval_tasks > 0:
