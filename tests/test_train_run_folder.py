@@ -98,3 +98,11 @@ def test_training_refuses_to_write_over_a_checkpoint(tmp_path):
     assert result.stderr.strip().splitlines()[-1].startswith(f"error: {out}: a checkpoint is already there")
     assert "Traceback" not in result.stderr and out.read_bytes() == b"not to be lost"
     assert not (tmp_path / "runs").exists()
+
+
+def test_out_and_logdir_together_create_no_run_folder(tmp_path):
+    """Every file the run writes is named: nothing is left empty under --runs-dir."""
+    run = resolve_run(parse("--runs-dir", str(tmp_path / "runs"), "--out", str(tmp_path / "c" / "x.pt"),
+                            "--logdir", str(tmp_path / "logs")))  # fmt: skip
+    assert run.checkpoint == tmp_path / "c" / "x.pt" and run.logdir == tmp_path / "logs"
+    assert not (tmp_path / "runs").exists()

@@ -73,6 +73,10 @@ def resolve_run(args: argparse.Namespace, now: datetime.datetime | None = None) 
             f"{checkpoint}: a checkpoint is already there; pass --overwrite to replace it, "
             "or leave out --out and --name to write a new run folder"
         )
+    if folder is None and checkpoint is not None and args.logdir:
+        # --out and --logdir name every file the run writes: no run folder of its own is needed
+        # (creating one would leave an empty timestamped folder behind).
+        folder = checkpoint.parent
     if folder is None:
         folder = _fresh_folder(root, (now or datetime.datetime.now()).strftime("%Y%m%d-%H%M%S"))
     folder.mkdir(parents=True, exist_ok=True)
