@@ -41,3 +41,17 @@ def add_dataclass_flags(parser: argparse.ArgumentParser, cls: type, title: str) 
 
 def build_dataclass(cls: type, args: argparse.Namespace) -> Any:
     return cls(**{f.name: getattr(args, f.name) for f in dataclasses.fields(cls)})
+
+
+def add_trainer_flags(parser: argparse.ArgumentParser, init_help: str | None = None, eval_tasks: int = 128) -> None:
+    """The `run` flags every trainer CLI shares: `--init` (when `init_help` is given), `--resume`,
+    `--checkpoint-every`, `--device`, `--threads`, `--eval-tasks`, `--no-progress`."""
+    run = parser.add_argument_group("run")
+    if init_help is not None:
+        run.add_argument("--init", default=None, help=init_help)
+    run.add_argument("--resume", default=None, help="continue this run exactly (its configs win, but --iterations)")
+    run.add_argument("--checkpoint-every", type=int, default=25, help="iterations between checkpoints")
+    run.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
+    run.add_argument("--threads", type=int, default=1, help="torch threads (one is fastest on a busy machine)")
+    run.add_argument("--eval-tasks", type=int, default=eval_tasks, help="val tasks for the final report (0: skip)")
+    run.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -33,7 +33,7 @@ from agents.dagger import DaggerConfig, DaggerTrainer
 from agents.dataset import AggregateDataset
 from agents.network import ModelConfig, RefineNet
 from agents.refine import format_report, refinement_report
-from train.cli import add_dataclass_flags, build_dataclass
+from train.cli import add_dataclass_flags, add_trainer_flags, build_dataclass
 from train.distributed import setup
 from train.errors import user_errors
 from train.loop import run_iterations
@@ -51,13 +51,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_dataclass_flags(parser, ModelConfig, "model")
     add_task_flags(parser, default_split="train")
     add_run_flags(parser, "dagger")
-    run = parser.add_argument_group("run")
-    run.add_argument("--init", default=None, help="start from this checkpoint's weights (e.g. a supervised one)")
-    run.add_argument("--resume", default=None, help="continue this run exactly (its configs win but --iterations)")
-    run.add_argument("--checkpoint-every", type=int, default=25, help="iterations between checkpoints")
-    run.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
-    run.add_argument("--eval-tasks", type=int, default=128, help="val tasks for the final report (0: skip)")
-    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_trainer_flags(parser, init_help="start from this checkpoint's weights (e.g. a supervised one)")
     return parser
 
 
@@ -69,6 +63,7 @@ def dataset_path(checkpoint: Path) -> Path:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    torch.set_num_threads(args.threads)
     distributed = setup()  # one process, or one of several under torchrun
     device = distributed.device(args.device)
     state, init = None, None

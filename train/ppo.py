@@ -32,7 +32,7 @@ from agents.collector import make_vector_env
 from agents.network import ModelConfig, RefineNet
 from agents.policy_gradient import PolicyGradientConfig, PolicyGradientTrainer
 from agents.refine import format_report, refinement_report
-from train.cli import add_dataclass_flags, build_dataclass
+from train.cli import add_dataclass_flags, add_trainer_flags, build_dataclass
 from train.errors import user_errors
 from train.run_folder import add_run_flags, resolve_run
 from train.tasks import add_task_flags, load_task_option
@@ -49,14 +49,7 @@ def build_parser(algo: str = "ppo") -> argparse.ArgumentParser:
     add_dataclass_flags(parser, ModelConfig, "model (from scratch; --init and --resume take the checkpoint's)")
     add_task_flags(parser, default_split="train")
     add_run_flags(parser, algo)
-    run = parser.add_argument_group("run")
-    run.add_argument("--init", default=None, help="warm start from this checkpoint (a supervised one)")
-    run.add_argument("--resume", default=None, help="continue from this checkpoint of a run (its configs win)")
-    run.add_argument("--checkpoint-every", type=int, default=25, help="iterations between checkpoints")
-    run.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
-    run.add_argument("--threads", type=int, default=1, help="torch threads (one is fastest on a busy machine)")
-    run.add_argument("--eval-tasks", type=int, default=0, help="val tasks for a final report (rewrite; 0: skip)")
-    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_trainer_flags(parser, init_help="warm start from this checkpoint (a supervised one)", eval_tasks=0)
     return parser
 
 

@@ -29,7 +29,7 @@ from agents.collector import make_vector_env
 from agents.network import ModelConfig, RefineNet
 from agents.refine import format_report, refinement_report
 from agents.scheduled_sampling import ScheduledSamplingConfig, ScheduledSamplingTrainer
-from train.cli import add_dataclass_flags, build_dataclass
+from train.cli import add_dataclass_flags, add_trainer_flags, build_dataclass
 from train.distributed import setup
 from train.errors import user_errors
 from train.loop import run_iterations
@@ -47,12 +47,7 @@ def build_parser() -> argparse.ArgumentParser:
     add_dataclass_flags(parser, ModelConfig, "model")
     add_task_flags(parser, default_split="train")
     add_run_flags(parser, "scheduled_sampling")
-    run = parser.add_argument_group("run")
-    run.add_argument("--resume", default=None, help="continue from this checkpoint (its configs win)")
-    run.add_argument("--checkpoint-every", type=int, default=25, help="iterations between checkpoints")
-    run.add_argument("--device", default=None, help="cpu or cuda (default: cuda when available)")
-    run.add_argument("--eval-tasks", type=int, default=128, help="val tasks for the final report (0: skip)")
-    run.add_argument("--no-progress", action="store_true", help="no progress bar")
+    add_trainer_flags(parser)
     return parser
 
 
@@ -62,6 +57,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    torch.set_num_threads(args.threads)
     distributed = setup()  # one process, or one of several under torchrun
     device = distributed.device(args.device)
     state = None
