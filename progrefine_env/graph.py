@@ -79,30 +79,33 @@ def binder_edges(program: Program) -> list[tuple[int, int]]:
 
 def encode_edges(program: Program, max_edges: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Padded `edge_index` [2, max_edges], `edge_type` [max_edges] and `edge_mask` [max_edges]."""
-    binders = binder_edges(program)
-    e = static_graph(program.arities).edges.shape[1]
+    binders = tuple(binder_edges(program))
+    return tuple(a.copy() for a in _padded_edges(program.arities, binders, max_edges))  # type: ignore[return-value]
+
+
+@lru_cache(maxsize=1024)  # ~6 KB an entry at the default max_edges: at most ~6 MB
+def _padded_edges(
+    arities: tuple[int, ...], binders: tuple[tuple[int, int], ...], max_edges: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """The padded edges of a shape with these binder edges (read-only; callers copy them).
+
+    Cached: an episode keeps one shape, and its `a`/`b` nodes are bound by few different
+    lambdas, so the same few arrays recur step after step (issue 12: building them was about a
+    twentieth of an edit-mode step)."""
+    static = static_graph(arities)
+    e = static.edges.shape[1]
     count = e + len(binders)
     if count > max_edges:
         raise ValueError(f"program has {count} edges, more than max_edges={max_edges}")
-    edge_index, edge_type, edge_mask = (a.copy() for a in _padded_tree_edges(program.arities, max_edges))
-    if binders:
-        edge_index[:, e:count] = np.asarray(binders, dtype=np.int64).T
-        edge_type[e:count] = BINDER
-        edge_mask[e:count] = 1
-    return edge_index, edge_type, edge_mask
-
-
-@lru_cache(maxsize=2048)
-def _padded_tree_edges(arities: tuple[int, ...], max_edges: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """The shape's own edges, padded (cached per shape; callers copy them)."""
-    static = static_graph(arities)
-    e = static.edges.shape[1]
     edge_index = np.zeros((2, max_edges), dtype=np.int64)
     edge_type = np.zeros(max_edges, dtype=np.int64)
     edge_mask = np.zeros(max_edges, dtype=np.int8)
     edge_index[:, :e] = static.edges
     edge_type[:e] = static.edge_types
-    edge_mask[:e] = 1
+    edge_mask[:count] = 1
+    if binders:
+        edge_index[:, e:count] = np.asarray(binders, dtype=np.int64).T
+        edge_type[e:count] = BINDER
     for array in (edge_index, edge_type, edge_mask):
         array.flags.writeable = False
     return edge_index, edge_type, edge_mask

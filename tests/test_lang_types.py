@@ -329,3 +329,26 @@ def test_the_checkers_caches_stay_within_their_bound(monkeypatch):
         assert len(info.masks) == len(program)
         seen_over |= {name for name, size in types_module.cache_sizes().items() if size > 40}
     assert not seen_over
+
+
+def test_tokens_of_one_type_class_type_alike():
+    """The passes loop over one token of each class (`types._CLASSES`, issue 12): every member
+    of a class must give the same type set and accepted sets as its representative."""
+    from progrefine_env.lang import types
+
+    rng = np.random.default_rng(0)
+    for arity, classes in types._CLASSES.items():
+        members = [t for _, bits in classes for t in range(VOCAB_SIZE) if bits >> t & 1]
+        assert sorted(members) == sorted(TOKENS_BY_ARITY[arity])  # each token in exactly one class
+        for rep, bits in classes:
+            for tok in (t for t in range(VOCAB_SIZE) if bits >> t & 1):
+                for _ in range(200):
+                    kids = tuple(int(k) for k in rng.integers(0, 1 << (types._WIDTH * types.CONTEXTS), arity))
+                    context, sig = int(rng.integers(types.CONTEXTS)), tuple(int(b) for b in rng.choice([0, 1, 4], 3))
+                    assert types._type_in(tok, kids, context, sig) == types._type_in(rep, kids, context, sig)
+                    plain = tuple(types._at(k, context) for k in kids)
+                    expected = int(rng.integers(1, types.ANY + 1))
+                    for slot in range(arity):
+                        assert types.accepted_child(tok, slot, plain, expected) == types.accepted_child(
+                            rep, slot, plain, expected
+                        )

@@ -4,6 +4,7 @@ damaged shipped file is ignored; the shipped file is what the generator makes to
 from __future__ import annotations
 
 import functools
+import gc
 import gzip
 import json
 from pathlib import Path
@@ -41,6 +42,17 @@ def test_default_corpus_loads_from_the_package_without_generating(no_generation)
     env = gym.make("ProgramRefine-v0")  # the README's first line
     assert len(env.unwrapped.tasks) == sum(len(t.program) <= 64 for t in parts["train"])
     assert not no_generation.exists() or not any(no_generation.iterdir()), "nothing is written to the cache"
+
+
+def test_a_loaded_corpus_is_left_out_of_the_collector(no_generation):
+    """Issue 12: once loaded, the corpus's objects are frozen (`gc.freeze`), so that the
+    collector's full passes stop walking them again on every few env steps."""
+    before = gc.get_freeze_count()
+    tasks = load_corpus("val")
+    assert gc.get_freeze_count() >= before + 2 * len(tasks)  # at least each task and its tests
+    again = gc.get_freeze_count()
+    load_corpus("val")  # already in memory: nothing more to freeze, no collection
+    assert gc.get_freeze_count() == again
 
 
 def test_shipped_corpus_is_what_the_generator_makes_today():

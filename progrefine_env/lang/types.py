@@ -155,8 +155,33 @@ def _inner(tok: int, context: int) -> int:
 
 
 def _candidates(tok: int, arity: int) -> tuple[int, ...]:
-    """The real tokens a node may hold: its own, or for a hole every token of its arity."""
-    return TOKENS_BY_ARITY.get(arity, ()) if tok == MASK else (tok,)
+    """The real tokens a node may hold, one per class of tokens that type alike: its own, or for
+    a hole one representative of each class of its arity (see `_CLASSES`)."""
+    return _REPRESENTATIVES.get(arity, ()) if tok == MASK else (tok,)
+
+
+def _type_classes() -> dict[int, tuple[tuple[int, int], ...]]:
+    """Per arity, the tokens grouped by how they type: (representative, bit set of the class).
+
+    Every pass asks of a token only its signature (`SIGNATURES`), or, for the tokens without
+    one (`if`, `lam`, `lam2`, `a`, `b`, the inputs), the token itself. Tokens that share a
+    signature (the 13 constants, `+ - * / %`, ...) give equal answers, so looping over one of
+    each class gives the same sets as looping over every token, in about half the steps
+    (issue 12: a cache miss of these passes was a tenth of an edit-mode step)."""
+    classes: dict[int, dict[object, list[int]]] = {}
+    for arity, tokens in TOKENS_BY_ARITY.items():
+        by_kind = classes.setdefault(arity, {})
+        for tok in tokens:
+            kind = SIGNATURES.get(tok, ("token", tok))
+            by_kind.setdefault(kind, []).append(tok)
+    return {
+        arity: tuple((members[0], sum(1 << t for t in members)) for members in by_kind.values())
+        for arity, by_kind in classes.items()
+    }
+
+
+_CLASSES = _type_classes()
+_REPRESENTATIVES = {arity: tuple(rep for rep, _ in classes) for arity, classes in _CLASSES.items()}
 
 
 def _type_in(tok: int, kids: tuple[int, ...], context: int, sig: tuple[int, int, int]) -> int:
@@ -200,11 +225,11 @@ def _allowed(arity: int, expected: int, kids: tuple[int, ...], sig: tuple[int, i
     """Grammar mask (bit set) of a node from its packed accepted set and its children's packed
     type sets: the tokens of its arity whose type meets what is accepted in some context."""
     mask = 0
-    for tok in TOKENS_BY_ARITY.get(arity, ()):
+    for tok, members in _CLASSES.get(arity, ()):
         for context in range(CONTEXTS):
             wanted = _at(expected, context)
             if wanted and _type_in(tok, kids, context, sig) & wanted:
-                mask |= 1 << tok
+                mask |= members
                 break
     return mask
 

@@ -122,7 +122,20 @@ def load_corpus(
         if found is None:
             found = _make(path, size, seed, config, split, verify, workers, progress)
         _MEMORY[(path, split)] = found
+        _exempt_from_collection()
     return list(found)
+
+
+def _exempt_from_collection() -> None:
+    """Put every object alive now, the corpus just loaded among them, out of the cyclic garbage
+    collector's reach (`gc.freeze`), after one last collection.
+
+    Why: the default corpus is about 650,000 small tracked objects (tests' dicts and lists) that
+    live as long as the process; each full collection walks all of them again, finding nothing.
+    That was about a tenth of an edit-mode step (issue 12, benchmarks/README.md). The objects
+    are still freed by reference counting when the corpus is dropped (tasks hold no cycles)."""
+    gc.collect()
+    gc.freeze()
 
 
 def _make(path: Path, size: int, seed: int, config: GeneratorConfig, split: str, verify: bool,
