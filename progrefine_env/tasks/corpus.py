@@ -106,6 +106,12 @@ def load_corpus(
     `workers` processes generate it (default: up to 8, as many as there are cores, for corpora
     of 2,000 tasks or more; the result does not depend on it). `verify` re-checks every task
     of the cached file with `load_tasks`. Raises ValueError for an unknown split.
+
+    Process-wide side effect: after reading a split (not when it is already in memory), every
+    object alive is moved out of the cyclic garbage collector's reach (`gc.collect()`, then
+    `gc.freeze()`): the default corpus is ~650,000 objects that full collections would otherwise
+    walk again and again (a third of an edit step's mean time, benchmarks/README.md). Those
+    objects are still freed by reference counting; `gc.unfreeze()` undoes it.
     """
     if split not in SPLITS:
         raise ValueError(f"unknown split {split!r}: choose one of {', '.join(SPLITS)}")
