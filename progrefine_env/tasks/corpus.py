@@ -110,7 +110,7 @@ def load_corpus(
     Process-wide side effect: after reading a split (not when it is already in memory), every
     object alive is moved out of the cyclic garbage collector's reach (`gc.collect()`, then
     `gc.freeze()`): the default corpus is ~650,000 objects that full collections would otherwise
-    walk again and again (a third of an edit step's mean time, benchmarks/README.md). Those
+    walk again and again (benchmarks/README.md, "Three more cuts"). Those
     objects are still freed by reference counting; `gc.unfreeze()` undoes it.
     """
     if split not in SPLITS:
