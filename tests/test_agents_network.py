@@ -139,3 +139,20 @@ def test_round_input_needs_the_round_and_reads_it():
     assert torch.equal(without(tensors).logits, without(later).logits)
     with pytest.raises(KeyError, match="round"):
         with_round({k: v for k, v in tensors.items() if k != "round"})
+
+
+def test_building_the_network_leaves_nothing_in_the_temp_folder(tmp_path):
+    """PyG writes a generated `propagate` module into the temp folder and never removes it; the
+    layer routes it to a private folder removed at exit (issue 12: nothing left behind)."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    code = "from agents import ModelConfig, RefineNet; RefineNet(ModelConfig(hidden=8, layers=1))"
+    env = {**os.environ, "TMPDIR": str(temp), "PYTHONPATH": str(root)}
+    subprocess.run([sys.executable, "-c", code], cwd=root, env=env, check=True, timeout=120)
+    assert not list(temp.iterdir())
