@@ -142,8 +142,9 @@ def test_round_input_needs_the_round_and_reads_it():
 
 
 def test_building_the_network_leaves_nothing_in_the_temp_folder(tmp_path):
-    """PyG writes a generated `propagate` module into the temp folder and never removes it; the
-    layer routes it to a private folder removed at exit (issue 12: nothing left behind)."""
+    """PyG writes a generated `propagate` module into the temp folder and never removes it: when a
+    layer is built, and again when one is unpickled in a new process. Ours go to a private folder
+    removed at exit (issue 12: nothing left behind), also from forked workers."""
     import os
     import subprocess
     import sys
@@ -152,7 +153,17 @@ def test_building_the_network_leaves_nothing_in_the_temp_folder(tmp_path):
     root = Path(__file__).resolve().parent.parent
     temp = tmp_path / "temp"
     temp.mkdir()
-    code = "from agents import ModelConfig, RefineNet; RefineNet(ModelConfig(hidden=8, layers=1))"
+    pickled = tmp_path / "net.pt"
+    build = (
+        "import multiprocessing as mp, torch\n"
+        "from agents import ModelConfig, RefineNet\n"
+        "def child(): RefineNet(ModelConfig(hidden=8, layers=1))\n"
+        "if __name__ == '__main__':\n"
+        "    p = mp.get_context('fork').Process(target=child); p.start(); p.join()\n"  # forked first
+        f"    torch.save(RefineNet(ModelConfig(hidden=8, layers=1)), {str(pickled)!r})\n"
+    )
+    load = f"import torch; torch.load({str(pickled)!r}, weights_only=False)"  # unpickled in a new process
     env = {**os.environ, "TMPDIR": str(temp), "PYTHONPATH": str(root)}
-    subprocess.run([sys.executable, "-c", code], cwd=root, env=env, check=True, timeout=120)
-    assert not list(temp.iterdir())
+    for code in (build, load):
+        subprocess.run([sys.executable, "-c", code], cwd=root, env=env, check=True, timeout=120)
+        assert not list(temp.iterdir())
