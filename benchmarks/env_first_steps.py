@@ -18,6 +18,7 @@ import time
 
 import gymnasium as gym
 import numpy as np
+from env_throughput import masked_action  # the same action drawing as the best-of-N benchmark
 
 import progrefine_env  # noqa: F401  (registers ProgramRefine-v0)
 
@@ -29,13 +30,7 @@ def mean_step_cpu(mode: str, steps: int, seed: int = 0) -> float:
     env.reset(seed=seed)
     start = time.process_time()
     for _ in range(steps):
-        mask = base.action_masks()
-        if mode == "edit":
-            allowed = np.flatnonzero(mask)
-            action = int(allowed[rng.integers(len(allowed))])
-        else:
-            rows = mask.reshape(base.max_nodes, -1)
-            action = np.where(rows, rng.random(rows.shape), -1.0).argmax(axis=1)
+        action = masked_action(base.action_masks(), mode == "edit", rng, base.max_nodes)
         _, _, terminated, truncated, _ = env.step(action)
         if terminated or truncated:
             env.reset()
