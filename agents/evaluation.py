@@ -15,9 +15,11 @@ reconstruction. Nothing here reads the env's privileged accessors (`task`, `targ
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+import gymnasium as gym
 import numpy as np
 import torch
 from gymnasium.vector import AutoresetMode, SyncVectorEnv
@@ -28,6 +30,7 @@ from progrefine_env.tasks.task import Task
 from .collector import RolloutCollector
 from .policy import Policy
 from .search import SearchDecoder
+from .sketch import SketchBudget, SketchDecoder
 from .strategies import Decoding, DecodingPolicy
 
 
@@ -47,6 +50,9 @@ class TaskResult:
             solved; token_accuracy and exact NaN/False without `eval_accuracy`). confidence: the
             mean probability the policy gave its chosen tokens on the real nodes (NaN without a
             distribution); hole_confidence: the same on the nodes that were holes at the start.
+        cpu_seconds: process time the task's refinement took: its draws or searches and candidate
+            runs, its env steps, and an equal share of each batched forward pass (env
+            construction, reset and the final judging of held-out tests left out).
     """
 
     task: str
@@ -67,6 +73,7 @@ class TaskResult:
     exact: list[bool] = field(default_factory=list)
     confidence: list[float] = field(default_factory=list)
     hole_confidence: list[float] = field(default_factory=list)
+    cpu_seconds: float = 0.0
 
     @property
     def held_out_solved(self) -> bool:
@@ -76,21 +83,28 @@ class TaskResult:
 
 @dataclass(frozen=True)
 class Agent:
-    """What refines: a policy with a decoding, or (policy None) the random search baseline.
+    """What refines: a policy with a decoding, or (policy None) a search baseline.
 
     Attributes:
-        policy: the policy (None: the search baseline).
-        decoding: how the policy's proposals become actions.
-        search_weights: the search's token weights [V] (None: uniform among the allowed tokens).
-        search_budget: the search's distinct candidates per task (when `budgets` has no entry).
-        budgets: per (corruption, task index), the search's budget (e.g. what an agent ran).
+        policy: the policy (None: a search baseline).
+        decoding: how the policy's proposals become actions (and its `cpu_budget` per task).
+        search: with no policy, "random" (the grammar-masked random search, at a budget of
+            candidates) or "sketch" (the classical sketch search, at a budget of CPU seconds).
+        search_weights: the search's token weights [V] (None: uniform among the allowed tokens;
+            the sketch search tries tokens in this order).
+        search_budget: the random search's distinct candidates per task (when `budgets` has no entry).
+        budgets: per (corruption, task index), the random search's budget (e.g. what an agent ran).
+        cpu_budgets: per (corruption, task index), the sketch search's CPU seconds (e.g. what an
+            agent took); tasks without an entry get `decoding.cpu_budget`.
     """
 
     policy: Policy | None = None
     decoding: Decoding = field(default_factory=Decoding)
+    search: str = "random"
     search_weights: np.ndarray | None = None
     search_budget: int = 640
     budgets: dict | None = None
+    cpu_budgets: dict | None = None
 
 
 class _OneTaskEnv:
@@ -100,7 +114,23 @@ class _OneTaskEnv:
         self.factory, self.task, self.level, self.rounds, self.options = factory, task, level, rounds, options
 
     def __call__(self):
-        return self.factory(tasks=[self.task], corruption=self.level, max_steps=self.rounds, **self.options)
+        env = self.factory(tasks=[self.task], corruption=self.level, max_steps=self.rounds, **self.options)
+        return StepClock(env)
+
+
+class StepClock(gym.Wrapper):
+    """Counts the process time of `step` (`step_seconds`), for a task's CPU accounting."""
+
+    def __init__(self, env: gym.Env) -> None:
+        super().__init__(env)
+        self.step_seconds = 0.0
+
+    def step(self, action):
+        start = time.process_time()
+        try:
+            return self.env.step(action)
+        finally:
+            self.step_seconds += time.process_time() - start
 
 
 def make_task_envs(
@@ -141,15 +171,24 @@ def refine_chunk(
     for r in range(rounds):
         rollout = collector.collect(1)
         _record(r, rollout, collector, decoder, results)
-    envs.close()
     for k, result in enumerate(results):
         result.candidates_run = int(decoder.runs[k])
+        result.cpu_seconds = float(decoder.cpu[k]) + envs.envs[k].step_seconds
+    envs.close()
     return results
 
 
 def _decoder(agent: Agent, envs, rounds, tasks, indices, level, seed, generators):
+    d = agent.decoding
+    if agent.policy is not None and d.strategy == "guided":
+        budget = SketchBudget(d.cpu_budget, d.fillings, d.nats_per_level)
+        return SketchDecoder(envs, agent.policy, [budget] * len(indices), rounds)
     if agent.policy is not None:
         return DecodingPolicy(agent.policy, envs, agent.decoding, rounds, generators)
+    if agent.search == "sketch":
+        cpu = [(agent.cpu_budgets or {}).get((float(level), i), d.cpu_budget) for i in indices]
+        budgets = [SketchBudget(c, d.fillings if d.strategy == "guided" else 0) for c in cpu]
+        return SketchDecoder(envs, None, budgets, rounds, agent.search_weights)
     budgets = [
         (agent.budgets or {}).get((float(level), i), agent.search_budget) for i in indices
     ]  # fmt: skip

@@ -34,7 +34,7 @@ from .policy import GraphPolicy, Policy
 from .strategies import ARGMAX, Decoding
 
 DEFAULT_LEVELS = (0.5, 0.75, 1.0)
-BASELINES = ("none", "search", "search-freq")
+BASELINES = ("none", "search", "search-freq", "sketch")
 
 
 @dataclass
@@ -64,6 +64,7 @@ def refinement_report(
     search_budget: int = 640,
     per_task_budget: bool = True,
     search_weights: np.ndarray | None = None,
+    search_cpu: float = 0.0,
     workers: int = 1,
     progress: Callable[[int], None] | None = None,
     env_options: dict | None = None,
@@ -83,13 +84,26 @@ def refinement_report(
     report = summarize(results, levels, rounds, len(tasks))
     report["decoding"] = decoding.to_dict()
     if baseline != "none":
-        budgets = {(r.corruption, r.index): max(r.candidates_run, 1) for r in results} if per_task_budget else None
-        weights = search_weights if baseline == "search-freq" else None
-        if baseline == "search-freq" and weights is None:
-            raise ValueError("baseline 'search-freq' needs search_weights (agents.search.token_weights)")
-        searched = _evaluate(Agent(None, decoding, weights, search_budget, budgets), **run)
+        searched = _evaluate(_baseline_agent(baseline, results, decoding, search_weights, search_budget, search_cpu,
+                                             per_task_budget), **run)  # fmt: skip
         report["baseline"] = {"name": baseline, **summarize(searched, levels, 1, len(tasks))}
     return report
+
+
+def _baseline_agent(name, results, decoding, weights, budget, cpu, per_task_budget) -> Agent:
+    """The baseline beside the agent, at its budget task by task (`per_task_budget`: the distinct
+    candidates, or for the sketch search the CPU seconds, that the agent spent on that task), or
+    at a fixed `budget` candidates / `cpu` seconds per task."""
+    if name == "search-freq" and weights is None:
+        raise ValueError("baseline 'search-freq' needs search_weights (agents.search.token_weights)")
+    if name == "sketch":
+        cpu_budgets = {(r.corruption, r.index): r.cpu_seconds for r in results} if per_task_budget else None
+        fixed = Decoding(strategy="argmax", cpu_budget=cpu or decoding.cpu_budget)
+        if not per_task_budget and not fixed.cpu_budget:
+            raise ValueError("baseline 'sketch' at a fixed budget needs search_cpu (CPU seconds per task)")
+        return Agent(None, fixed, "sketch", weights, cpu_budgets=cpu_budgets)
+    budgets = {(r.corruption, r.index): max(r.candidates_run, 1) for r in results} if per_task_budget else None
+    return Agent(None, decoding, "random", weights if name == "search-freq" else None, budget, budgets)
 
 
 def evaluate_tasks(
@@ -191,7 +205,9 @@ def summarize(results: Sequence[TaskResult], levels: Sequence[float], rounds: in
         stats = [asdict(_round_stats(rows, r)) for r in range(rounds)]
         runs = [r.candidates_run for r in rows]
         counts = {"mean": float(np.mean(runs)), "median": float(statistics.median(runs)), "max": int(max(runs))}
-        out.append({"corruption": float(level), "rounds": stats, "candidates_run": counts})
+        cpu = [r.cpu_seconds for r in rows]
+        seconds = {"mean": float(np.mean(cpu)), "median": float(statistics.median(cpu)), "max": float(max(cpu))}
+        out.append({"corruption": float(level), "rounds": stats, "candidates_run": counts, "cpu_seconds": seconds})
     return {"levels": out, "num_tasks": num_tasks, "per_task": [asdict(r) for r in results]}
 
 
@@ -222,8 +238,8 @@ def per_task_lines(report: dict) -> list[dict]:
 
 
 def _line(result: dict) -> dict:
-    keys = ("task", "index", "corruption", "round_solved", "candidates_run", "held_out_passed", "num_held_out",
-            "final_program", "tests_passed")  # fmt: skip
+    keys = ("task", "index", "corruption", "round_solved", "candidates_run", "cpu_seconds", "held_out_passed",
+            "num_held_out", "final_program", "tests_passed")  # fmt: skip
     return {k: result[k] for k in keys}
 
 
@@ -240,7 +256,7 @@ def format_report(report: dict) -> str:
     baseline's rows after the policy's."""
     named = "baseline" in report
     header = (f"{'corr':>5} {'round':>5} {'tok_acc':>8} {'changed':>8} {'conf':>6} {'pass':>6} {'held':>6} "
-              f"{'exact':>6} {'cands':>7}")  # fmt: skip
+              f"{'exact':>6} {'cands':>7} {'cpu_s':>6}")  # fmt: skip
     lines = [(f"{'agent':>11} " if named else "") + header] + _rows("policy" if named else "", report)
     if named:
         lines += _rows(report["baseline"]["name"], report["baseline"])
@@ -254,6 +270,8 @@ def _rows(name: str, report: dict) -> list[str]:
         for s in level["rounds"]:
             last = s["round"] == len(level["rounds"]) - 1
             cands = f"{level['candidates_run']['mean']:>7.1f}" if last else f"{'':>7}"
+            cpu = level.get("cpu_seconds", {}).get("mean")
+            cands += f" {cpu:>6.3f}" if last and cpu is not None else f" {'':>6}"
             lines.append(
                 f"{prefix}{level['corruption']:>5.2f} {s['round']:>5d} {s['token_accuracy']:>8.3f} "
                 f"{s['changed']:>8.2f} {s['confidence']:>6.3f} {s['pass_visible']:>6.3f} {s['pass_held_out']:>6.3f} "

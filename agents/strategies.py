@@ -14,6 +14,15 @@ passing every visible test (the one the old exhaustive scoring would have picked
 candidate program run counts once against `budget` (over all rounds of a task); a program run
 before, in any round, is never run again; one that cannot run (ill-typed) costs nothing.
 
+- `guided`: the sketch search ordered by the policy (`agents.sketch`): a hole's token costs its
+  negative log-likelihood, fillings are composed bottom-up cheapest first, one per class of values
+  on the visible tests, and the first root filling matching every visible output is judged;
+  `samples` and `temperature` play no part, `cpu_budget` (or `fillings`) bounds it.
+
+Every decoding counts each task's CPU time (`CandidateRunner.cpu`: its draws, searches and
+candidate runs, plus an equal share of each batched forward pass) and stops a task's round when
+its share of `cpu_budget` is spent.
+
 Candidates come from the policy's masked per-node distribution when it has one: a policy adapts to
 this by a `distribution(obs_tensors) -> (MaskedNodeCategorical, value)` method (`GraphPolicy` has
 it; for an SB3 model or an RLlib module, wrap its logits in `MaskedNodeCategorical`). A policy
@@ -23,20 +32,21 @@ without one is asked for `act(...)` once per candidate instead (`best_of_k` and 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import asdict, dataclass
 from typing import Protocol, runtime_checkable
 
 import numpy as np
 import torch
-from gymnasium.vector import VectorEnv
+from gymnasium.vector import SyncVectorEnv, VectorEnv
 
 from .batching import to_tensors
 from .candidates import best_first, run_visible_tests, sampled, sampled_distinct
 from .distribution import MaskedNodeCategorical
 from .policy import Policy, PolicyStep
 
-STRATEGIES = ("argmax", "best_of_k", "best_first", "sample_distinct")
+STRATEGIES = ("argmax", "best_of_k", "best_first", "sample_distinct", "guided")
 CHUNK = 16  # candidates run per sub-env between checks for one passing every visible test
 OVERDRAW = 4  # at most this many times a round's allowance submitted (ill-typed ones cost nothing)
 
@@ -54,12 +64,20 @@ class Decoding:
             (< 1) or flattened (> 1) by this factor.
         budget: distinct candidate programs run per task over all rounds (0: no cap beyond
             `samples` a round); each round may spend an equal share of what is left.
+        cpu_budget: CPU seconds per task over all rounds (0: no cap): its draws or searches and
+            candidate runs, and its share of the forward passes; each round may spend an equal
+            share of what is left.
+        fillings: guided: fillings composed per task over all rounds (0: no cap; deterministic).
+        nats_per_level: guided: width of one cost level, in nats of negative log-likelihood.
     """
 
     strategy: str = "best_of_k"
     samples: int = 128
     temperature: float = 0.7
     budget: int = 0
+    cpu_budget: float = 0.0
+    fillings: int = 0
+    nats_per_level: float = 1.0
 
     def __post_init__(self) -> None:
         if self.strategy not in STRATEGIES:
@@ -69,6 +87,13 @@ class Decoding:
                 f"need samples >= 1, temperature > 0 and budget >= 0, got {self.samples}, {self.temperature}, "
                 f"{self.budget}"
             )
+        if self.cpu_budget < 0 or self.fillings < 0 or not self.nats_per_level > 0:
+            raise ValueError(
+                f"need cpu_budget >= 0, fillings >= 0 and nats_per_level > 0, got {self.cpu_budget}, "
+                f"{self.fillings}, {self.nats_per_level}"
+            )
+        if self.strategy == "guided" and not (self.cpu_budget or self.fillings):
+            raise ValueError("strategy 'guided' needs a cpu_budget (seconds per task) or a fillings budget")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -98,6 +123,8 @@ class CandidateRunner:
         self.confidence, self.hole_confidence = np.full(count, np.nan), np.full(count, np.nan)
         self.holes = np.asarray(obs["masked"], dtype=bool)
         self.round = 0
+        self.cpu = np.zeros(count)  # each task's process time: draws, searches, runs, forward shares
+        self.cpu_caps = np.full(count, np.inf)  # cpu a task may reach this round
         self.known: list[dict[tuple, int]] = [{} for _ in range(count)]  # program -> visible tests passed
         for e in range(count):  # the starting program ran at reset: known, not a candidate
             self.known[e][_key(obs["tokens"][e], obs["node_mask"][e])] = _passed(obs, e)
@@ -111,15 +138,28 @@ class CandidateRunner:
 
     def _run(self, searches: Mapping[int, _RoundSearch], streams: Mapping[int, Iterator[np.ndarray]]) -> None:
         """Run each sub-env's candidates (`searches[e]` drawing from `streams[e]`) until all are done."""
+        timed = isinstance(self.envs, SyncVectorEnv)  # its sub-envs run in this process: time each
         while True:
-            batches = {e: s.next_batch(streams[e]) for e, s in searches.items() if not s.done}
-            batches = {e: b for e, b in batches.items() if b}
+            batches = {}
+            for e, search in searches.items():
+                if search.done or self.cpu[e] >= self.cpu_caps[e]:
+                    continue
+                start = time.process_time()
+                batch = search.next_batch(streams[e])
+                if batch and timed:
+                    only = [np.stack([c for _, c in batch]) if j == e else None for j in range(len(self.known))]
+                    self.runs[e] += search.record(batch, run_visible_tests(self.envs, only)[e])
+                if batch:
+                    batches[e] = batch
+                self.cpu[e] += time.process_time() - start
             if not batches:
                 return
-            per_env = [np.stack([c for _, c in batches[e]]) if e in batches else None for e in range(len(self.known))]
-            results = run_visible_tests(self.envs, per_env)
-            for e, batch in batches.items():
-                self.runs[e] += searches[e].record(batch, results[e])
+            if not timed:  # an async vector env: one round trip for every sub-env's batch
+                per_env = [np.stack([c for _, c in batches[e]]) if e in batches else None
+                           for e in range(len(self.known))]  # fmt: skip
+                results = run_visible_tests(self.envs, per_env)
+                for e, batch in batches.items():
+                    self.runs[e] += searches[e].record(batch, results[e])
 
 
 class DecodingPolicy(CandidateRunner):
@@ -154,7 +194,12 @@ class DecodingPolicy(CandidateRunner):
         return PolicyStep(actions)
 
     def _decode(self, obs: Mapping[str, np.ndarray], rows: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        start = time.process_time()
         dist = node_distribution(self.policy, obs)
+        self.cpu[rows] += (time.process_time() - start) / len(rows)
+        if self.decoding.cpu_budget:
+            left = np.maximum(self.decoding.cpu_budget - self.cpu[rows], 0)
+            self.cpu_caps[rows] = self.cpu[rows] + left / max(self.rounds - self.round, 1)
         if self.decoding.strategy == "argmax":
             chosen = dist.mode().cpu().numpy() if dist is not None else self._act(obs, True)
             chosen = np.array(chosen, dtype=np.int64)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import copy
 import os
 from collections.abc import Mapping, Sequence
 from typing import Any
@@ -33,7 +34,7 @@ from .lang.incremental import recheck
 from .lang.types import NUM_TYPES, TypeInfo
 from .lang.vocab import INPUT_IDS, INPUT_NAMES
 from .tasks.corpus import DEFAULT_CORPUS_SIZE
-from .tasks.task import Task, passes
+from .tasks.task import Task, Test, passes
 
 ACTION_MODES = ("rewrite", "edit")
 RESET_OPTIONS = ("task_index", "corruption")
@@ -384,6 +385,24 @@ class ProgramRefineEnv(gym.Env):
         n = len(self._program)
         scores = [self._visible_score(tuple(row)) for row in array.reshape(-1, self.max_nodes)[:, :n].tolist()]
         return np.asarray(scores, dtype=np.int64).reshape(array.shape[:-1])
+
+    def visible_tests(self) -> tuple[Test, ...]:
+        """The episode's visible tests (inputs and expected outputs), as copies.
+
+        Public, like the observation's test summaries: these are the tests every step runs and
+        rewards, and what a user's task file gives a repair tool anyway. Neither the target
+        program nor the held-out tests are reachable from here. A sketch search
+        (`progrefine_env.search`) reads them, with `input_types`, to fill the holes."""
+        if self._task is None:
+            raise RuntimeError("call reset() before visible_tests()")
+        return tuple(Test(copy.deepcopy(t.inputs), copy.deepcopy(t.output)) for t in self._task.tests)
+
+    @property
+    def input_types(self) -> dict[str, str]:
+        """The episode's declared inputs ({"x": "list", ...}): the signature a user states with a task."""
+        if self._task is None:
+            raise RuntimeError("call reset() before input_types")
+        return dict(self._task.input_types)
 
     def _visible_score(self, tokens: tuple[int, ...]) -> int:
         score = self._visible_cache.get(tokens)

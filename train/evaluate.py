@@ -45,15 +45,19 @@ def build_parser() -> argparse.ArgumentParser:
                         help="mask: corrupted nodes become holes; noise: random well-typed tokens")  # fmt: skip
     parser.add_argument("--rounds", type=int, default=5, help="refinement rounds")
     parser.add_argument("--baseline", choices=BASELINES, default="none",
-                        help="also run the grammar-masked random search at the agent's budget, task by task: "
-                             "tokens drawn uniformly (search) or by their frequency in the training corpus "
-                             "(search-freq)")  # fmt: skip
+                        help="also run a search at the agent's budget, task by task: the grammar-masked random "
+                             "search with tokens drawn uniformly (search) or by their frequency in the training "
+                             "corpus (search-freq), at the agent's distinct candidates; or the classical sketch "
+                             "search (sketch: bottom-up, one filling per class of values on the visible tests, "
+                             "tokens in corpus frequency order), at the agent's CPU seconds")  # fmt: skip
     parser.add_argument(
         "--search-budget",
         type=int,
         default=0,
         help="the search's distinct candidates per task (0: as many as the agent ran on it)",
     )
+    parser.add_argument("--search-cpu", type=float, default=0.0,
+                        help="the sketch baseline's CPU seconds per task (0: as many as the agent took on it)")
     parser.add_argument("--json", default=None, help="write the summary report as JSON here")
     parser.add_argument("--per-task", default=None,
                         help="write one JSON line per task and level here (task, corruption, round solved, "
@@ -86,6 +90,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             parser.error(f"{flag} must be at least 1")
     if args.search_budget < 0:
         parser.error("--search-budget must be 0 (the agent's) or positive")
+    if args.search_cpu < 0:
+        parser.error("--search-cpu must be 0 (the agent's) or positive")
     try:
         args.decoding = build_dataclass(Decoding, args)
     except ValueError as err:
@@ -99,15 +105,16 @@ def main(argv: list[str] | None = None) -> int:
     with user_errors():  # a bad checkpoint or task file: one `error:` line naming it, exit 2
         model, _ = load_checkpoint(args.checkpoint, device)
         tasks = load_task_option(args)[: args.limit]
-        weights = _corpus_weights() if args.baseline == "search-freq" else None
+        weights = _corpus_weights() if args.baseline in ("search-freq", "sketch") else None
     workers = 1 if device != "cpu" else args.workers
     total = len(tasks) * len(args.corruption) * (1 if args.baseline == "none" else 2)
     with tqdm(total=total, unit="task", disable=args.no_progress, file=sys.stderr) as bar:
         report = refinement_report(
             model, tasks, args.corruption, args.rounds, args.seed, args.batch_size, device, args.decoding,
             baseline=args.baseline, search_budget=args.search_budget or 640, search_weights=weights,
-            workers=workers, progress=bar.update, env_options={"corruption_mode": args.corruption_mode},
-            per_task_budget=args.search_budget == 0,
+            search_cpu=args.search_cpu, workers=workers, progress=bar.update,
+            env_options={"corruption_mode": args.corruption_mode},
+            per_task_budget=(args.search_cpu if args.baseline == "sketch" else args.search_budget) == 0,
         )  # fmt: skip
     report["checkpoint"] = str(args.checkpoint)
     print(f"{len(tasks)} tasks from {args.tasks}" + (f" ({args.split})" if args.tasks == "generated" else ""))

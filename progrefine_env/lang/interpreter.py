@@ -373,3 +373,21 @@ def evaluate(program: Program, inputs: Mapping[str, Value]) -> Value | EvalError
 def values_equal(value: Value | EvalError, expected: Value) -> bool:
     """A test's comparison: same type and same value (`true` is not `1`)."""
     return value_type(value) == value_type(expected) and value == expected  # type: ignore[arg-type]
+
+
+# The pieces a bottom-up search composes values from (progrefine_env.search): the same operators
+# and node closures the interpreter runs, so that a composed value is the one a run computes.
+EvalFailure = _Fail
+"""Raised inside an operator or a node closure when a run fails; `.kind` is an `ERROR_KINDS` entry."""
+EvalState = _State
+"""The mutable state node closures share: `fuel` (steps left) and `inputs` (x, y, z values)."""
+OPERATORS: Mapping[str, Callable] = _OPS
+"""Strict first-order operators by token name, on evaluated arguments (raise `EvalFailure`)."""
+HIGHER_ORDER: Mapping[str, Callable] = {**_HIGHER_ORDER, **_HIGHER_ORDER3}
+"""Higher-order operators by token name: `op(fn, *lists_or_init, b)`, `fn(a, b)` a lambda body closure."""
+
+
+def node_closure(token: int, children: list, state: EvalState) -> Callable:
+    """The closure `f(a, b)` of one node over its children's closures (a lambda's closure is its
+    body's: pass the body's). Each call ticks `state.fuel`, as a run of a compiled program does."""
+    return _node(token, children, state)
