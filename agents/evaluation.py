@@ -193,7 +193,8 @@ def _decoder(agent: Agent, envs, rounds, tasks, indices, level, seed, generators
         (agent.budgets or {}).get((float(level), i), agent.search_budget) for i in indices
     ]  # fmt: skip
     signatures = [task.input_types for task in tasks]  # the declared inputs: public, not the target
-    return SearchDecoder(envs, signatures, budgets, agent.search_weights, [seed * 1_000_003 + i for i in indices])
+    seeds = [seed * 1_000_003 + i for i in indices]
+    return SearchDecoder(envs, signatures, budgets, agent.search_weights, seeds, d.cpu_budget)
 
 
 def _record(r: int, rollout, collector: RolloutCollector, decoder, results: list[TaskResult]) -> None:

@@ -107,7 +107,7 @@ def _baseline_agent(name, results, decoding, weights, budget, cpu, per_task_budg
 
 
 def evaluate_tasks(
-    policy: Policy | RefineNet,
+    policy: Policy | RefineNet | Agent,
     tasks: Sequence[Task],
     levels: Sequence[float] = DEFAULT_LEVELS,
     rounds: int = 5,
@@ -119,11 +119,14 @@ def evaluate_tasks(
     device: str | torch.device = "cpu",
     env_options: dict | None = None,
 ) -> list[TaskResult]:
-    """Every task refined at every level: the per-task results the report summarises."""
+    """Every task refined at every level: the per-task results the report summarises. `policy` may
+    be an `agents.evaluation.Agent` (a policy with its decoding, or a search baseline; `decoding`
+    is then ignored)."""
     if isinstance(policy, RefineNet):
         policy = GraphPolicy(policy, "rewrite", device)
-    _eval_mode(policy)
-    return _evaluate(Agent(policy, decoding), tasks, levels, rounds, seed, batch_size, workers, None, env_options,
+    agent = policy if isinstance(policy, Agent) else Agent(policy, decoding)
+    _eval_mode(agent.policy)
+    return _evaluate(agent, tasks, levels, rounds, seed, batch_size, workers, None, env_options,
                      ProgramRefineEnv)  # fmt: skip
 
 

@@ -69,16 +69,21 @@ class SearchDecoder(CandidateRunner):
         budgets: distinct candidates per sub-env.
         weights: token weights [V], or None for uniform.
         seeds: one per sub-env.
+        cpu_budget: CPU seconds per sub-env (0: no cap).
     """
 
-    def __init__(self, envs: VectorEnv, signatures, budgets: Sequence[int], weights=None, seeds=None) -> None:
-        self.envs, self.budgets, self.weights = envs, list(budgets), weights
+    def __init__(
+        self, envs: VectorEnv, signatures, budgets: Sequence[int], weights=None, seeds=None, cpu_budget: float = 0.0
+    ) -> None:  # fmt: skip
+        self.envs, self.budgets, self.weights, self.cpu_budget = envs, list(budgets), weights, cpu_budget
         self.signatures = [input_signature(s) for s in signatures]
         self.seeds = list(seeds) if seeds is not None else list(range(envs.num_envs))
 
     def act(self, obs, *, deterministic=False, generator=None, expert_actions=None) -> PolicyStep:
         actions = np.array(obs["tokens"], dtype=np.int64)
         rows = np.flatnonzero(self.active)
+        if self.cpu_budget:
+            self.cpu_caps[rows] = self.cpu_budget
         searches = {e: _RoundSearch(self.known[e], _passed_all(obs, e), self.budgets[e], _size(obs, e)) for e in rows}
         self._run(searches, {e: self._candidates(obs, e) for e in rows})
         for e, search in searches.items():

@@ -57,7 +57,8 @@ class Decoding:
 
     Attributes:
         strategy: "argmax", "best_of_k" (the original decoding), "best_first" (distinct candidates
-            by likelihood) or "sample_distinct" (distinct draws at the temperature).
+            by likelihood), "sample_distinct" (distinct draws at the temperature) or "guided" (the
+            sketch search ordered by the policy; needs cpu_budget or fillings).
         samples: candidates a round: best_of_k draws this many, the mode included, duplicates and
             all; best_first and sample_distinct run up to this many distinct ones.
         temperature: best_of_k and sample_distinct draw from the model's distribution sharpened

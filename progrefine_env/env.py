@@ -175,6 +175,9 @@ class ProgramRefineEnv(gym.Env):
     scores the same `c` in every sub-env; to give each its own, set them first with
     `envs.set_attr("pending_candidates", [c_0, c_1, ...])`, then `envs.call("run_visible_tests")`
     (what `agents.candidates.run_visible_tests` does).
+    `env.visible_tests()` and `env.input_types` give those visible tests (inputs and expected
+    outputs) and the task's declared inputs, for a search that fills the program's holes itself
+    (`progrefine_env.search`); the target program and the held-out tests stay out of reach.
 
     ## Version History
 

@@ -14,7 +14,7 @@ from progrefine_env.lang import VOCAB, EvalError, evaluate, parse
 from progrefine_env.tasks.check import main as check_main
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = [ROOT / "README.md", ROOT / "docs" / "language.md", ROOT / "docs" / "tasks.md"]
+DOCS = [ROOT / "README.md", ROOT / "docs" / "language.md", ROOT / "docs" / "tasks.md", ROOT / "docs" / "search.md"]
 INPUTS = {"x": [3, -1, 2], "y": 4, "z": 0}
 """The inputs docs/language.md states for its examples."""
 

@@ -1,11 +1,20 @@
 """Print the refinement report of a checkpoint: per corruption level and round, token accuracy on
 the corrupted nodes, nodes changed, confidence, the share of programs passing their visible tests,
-also their held-out tests, and exactly reconstructed, and the distinct candidate programs run per
-task; optionally the grammar-masked random search beside it at the same budget, task by task.
+also their held-out tests, and exactly reconstructed, the distinct candidate programs run per task
+(`cands`) and its CPU seconds (`cpu_s`); optionally a search beside it at the same budget, task by
+task.
 
     python -m train.evaluate                                  # the shipped checkpoint, test split
     python -m train.evaluate --tasks benchmarks/tasks/generated_test_200.jsonl --baseline search \\
         --strategy best_first --budget 640 --json out.json --per-task out.jsonl
+    python -m train.evaluate --tasks benchmarks/tasks/handwritten.jsonl --strategy guided \\
+        --cpu-budget 0.3 --rounds 1 --baseline sketch
+
+Candidates run: the distinct programs whose visible tests ran; for the sketch searches (`--strategy
+guided`, `--baseline sketch`), the root fillings matching every visible output that were handed to
+the env's test runner. CPU seconds: the task's own draws or searches, candidate runs and env steps,
+plus an equal share of each batched forward pass (checkpoint loading, env construction, reset and
+the final judging of held-out tests left out).
 """
 
 from __future__ import annotations
@@ -34,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m train.evaluate",
         description=__doc__.split("\n\n")[0],
+        epilog="\n\n".join(__doc__.split("\n\n")[2:]),
         formatter_class=argparse.ArgumentDefaultsHelpFormatter,
     )
     parser.add_argument("--checkpoint", default=str(SHIPPED_CHECKPOINT), help="checkpoint to evaluate")

@@ -1,0 +1,160 @@
+"""Held-out pass at equal CPU seconds per task: the classical sketch search, the guided sketch search
+(the agent's decoding), the sampling agent (`sample_distinct`) and the frequency-weighted random
+search (`search-freq`), on each task set, corruption mode and level (issue 25).
+
+Each configuration (set, mode, level, method, CPU budget, rounds) runs on one core and its row is
+appended to `--out` as a JSON line as soon as it is done, with the machine's load; configurations
+already in `--out` are skipped, so a run that is cut short resumes where it stopped. `--table`
+prints what `--out` holds.
+
+    ../shared/bin/cpu-slot python benchmarks/sketch_search.py --out benchmarks/results/sketch_search.jsonl
+    python benchmarks/sketch_search.py --out benchmarks/results/sketch_search.jsonl --table
+
+Methods and their budgets (CPU seconds per task: searches or draws, candidate runs, env steps and a
+share of each forward pass; not env construction, reset, or the final judging):
+- classical: `--baseline sketch`'s search, one round, tokens in training-corpus frequency order;
+- guided: `--strategy guided`, `--rounds R`;
+- sampling: `--strategy sample_distinct --samples 256 --rounds 5`, stopped by the CPU budget;
+- search-freq: the random search weighted by corpus frequency, one round, stopped by the CPU budget.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SETS = {
+    "generated": ROOT / "benchmarks" / "tasks" / "generated_test_200.jsonl",
+    "handwritten": ROOT / "benchmarks" / "tasks" / "handwritten.jsonl",
+    "puzzles": ROOT / "benchmarks" / "tasks" / "puzzles.jsonl",
+}
+LEVELS = (("mask", 0.5), ("mask", 0.75), ("mask", 1.0), ("noise", 0.25), ("noise", 0.5))
+METHODS = ("classical", "guided", "sampling", "search-freq")
+SHIPPED = ROOT / "checkpoints" / "scheduled_sampling.pt"
+
+
+@dataclass(frozen=True)
+class Config:
+    """One row: a method at a CPU budget on one set, mode and level."""
+
+    set: str
+    mode: str
+    level: float
+    method: str
+    budget: float
+    rounds: int
+
+    def key(self) -> tuple:
+        return (self.set, self.mode, self.level, self.method, self.budget, self.rounds)
+
+
+def plan(sets: list[str], budgets: list[float]) -> list[Config]:
+    """Every configuration, in the order that fills the headline table first: all methods at 0.3 s,
+    then the classical search at 10 s, the other budgets, and the guided search's rounds."""
+    configs = []
+    for budget in [0.3, *[b for b in budgets if b != 0.3]]:
+        for name in sets:
+            for mode, level in LEVELS:
+                configs += [Config(name, mode, level, m, budget, 5 if m == "sampling" else 1) for m in METHODS]
+        if budget == 0.3:
+            configs += [Config(name, mode, level, "classical", 10.0, 1) for name in sets for mode, level in LEVELS]
+    configs += [Config(n, m, lv, "guided", 0.3, r) for r in (2, 5) for n in sets for m, lv in LEVELS]
+    return configs
+
+
+def agent_for(config: Config, policy, weights):
+    """The `agents.evaluation.Agent` of one configuration."""
+    from agents.evaluation import Agent
+    from agents.strategies import Decoding
+
+    if config.method == "classical":
+        return Agent(None, Decoding("argmax", 1, cpu_budget=config.budget), "sketch", weights)
+    if config.method == "search-freq":
+        return Agent(None, Decoding("argmax", 1, cpu_budget=config.budget), "random", weights, search_budget=10**9)
+    if config.method == "guided":
+        return Agent(policy, Decoding("guided", cpu_budget=config.budget))
+    return Agent(policy, Decoding("sample_distinct", samples=256, cpu_budget=config.budget))
+
+
+def run(config: Config, policy, weights) -> dict:
+    from agents.refine import evaluate_tasks
+    from progrefine_env.tasks.io import load_tasks
+
+    tasks = load_tasks(SETS[config.set])
+    start = time.time()
+    results = evaluate_tasks(agent_for(config, policy, weights), tasks, (config.level,), config.rounds, seed=0,
+                             env_options={"corruption_mode": config.mode})  # fmt: skip
+    n = len(results)
+    return {
+        **config.__dict__, "tasks": n,
+        "pass_visible": sum(r.round_solved is not None for r in results) / n,
+        "pass_held_out": sum(r.held_out_solved for r in results) / n,
+        "cpu_mean": sum(r.cpu_seconds for r in results) / n,
+        "candidates_mean": sum(r.candidates_run for r in results) / n,
+        "wall_seconds": round(time.time() - start, 1), "load": os.getloadavg()[0],
+    }  # fmt: skip
+
+
+def table(rows: list[dict]) -> str:
+    """Held-out % (visible %) [CPU s a task] per set, mode/level and method at each budget."""
+    lines = ["| set | mode level | method | budget s | rounds | held-out % | visible % | CPU s/task | cands |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    order = {name: k for k, name in enumerate(SETS)}
+    for r in sorted(rows, key=lambda r: (order.get(r["set"], 9), r["mode"], r["level"], r["budget"], r["method"],
+                                         r["rounds"])):  # fmt: skip
+        lines.append(
+            f"| {r['set']} | {r['mode']} {r['level']} | {r['method']} | {r['budget']} | {r['rounds']} | "
+            f"{100 * r['pass_held_out']:.1f} | {100 * r['pass_visible']:.1f} | {r['cpu_mean']:.3f} | "
+            f"{r['candidates_mean']:.1f} |"
+        )
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", default="sketch_search.jsonl", help="JSON Lines results, appended and resumed")
+    parser.add_argument("--sets", nargs="+", default=[s for s in SETS if SETS[s].exists()], choices=list(SETS))
+    parser.add_argument("--budgets", type=float, nargs="+", default=[0.1, 0.3, 1.0], help="CPU seconds per task")
+    parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS, help="methods to run")
+    parser.add_argument("--checkpoint", default=str(SHIPPED), help="the guiding / sampling policy")
+    parser.add_argument("--table", action="store_true", help="only print the table of --out")
+    args = parser.parse_args()
+    out = Path(args.out)
+    rows = [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
+    if not args.table:
+        rows += run_missing(args, out, {tuple(Config(**{k: r[k] for k in Config.__dataclass_fields__}).key())
+                                        for r in rows})  # fmt: skip
+    print(table(rows))
+
+
+def run_missing(args, out: Path, done: set) -> list[dict]:
+    import torch
+
+    from agents.checkpoint import load_checkpoint
+    from agents.policy import GraphPolicy
+    from agents.search import token_weights
+    from progrefine_env.tasks.corpus import load_corpus
+
+    torch.set_num_threads(1)
+    model, _ = load_checkpoint(args.checkpoint, "cpu")
+    policy, weights = GraphPolicy(model.eval()), token_weights(load_corpus("train"))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    new = []
+    for config in plan(args.sets, args.budgets):
+        if config.key() in done or config.method not in args.methods:
+            continue
+        row = run(config, policy, weights)
+        with out.open("a") as f:
+            f.write(json.dumps(row) + "\n")
+        print(json.dumps(row), flush=True)
+        new.append(row)
+    return new
+
+
+if __name__ == "__main__":
+    main()
