@@ -110,6 +110,7 @@ class SketchDecoder(CandidateRunner):
             sketch, self._choices(sketch, log_probs, budget), self._judge(e),
             fillings=self._share(budget.fillings, self.fillings[e]) or None,
             cpu_seconds=self._share(budget.cpu_seconds, self.cpu[e]) or None,
+            scores=None if log_probs is None else -log_probs,
         )  # fmt: skip
         result = search.run()
         self.fillings[e] += result.fillings

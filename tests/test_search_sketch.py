@@ -198,3 +198,17 @@ def test_fuel_runs_out_where_the_interpreters_does():
             assert value == compiled.run(test.inputs)
             kinds.add(getattr(value, "kind", "value"))
     assert {"fuel", "value"} <= kinds
+
+
+def test_with_scores_the_likeliest_fit_of_the_first_level_wins():
+    task = make_task("(+ x 0)", {"x": "int"}, [{"x": 3}, {"x": -2}, {"x": 0}])
+    sketch = holes_at(task, [0])  # +, -, max, ... with 0 all fit: only the scores tell them apart
+    plus, minus = parse("(+ x 0)").tokens[0], parse("(- x 0)").tokens[0]
+    choices = [[(plus, 0), (minus, 0)] + [(t, 0) for t, _ in mask_choices(sketch)[0] if t not in (plus, minus)]]
+    choices += mask_choices(sketch)[1:]
+    scores = np.full((len(sketch.tokens), VOCAB_SIZE), 5.0)
+    scores[0, minus] = 0.1
+    first = SketchSearch(sketch, choices, judge_of(task)).run()
+    likeliest = SketchSearch(sketch, choices, judge_of(task), scores=scores).run()
+    assert first.tokens[0] == plus and likeliest.tokens[0] == minus
+    assert likeliest.solved and likeliest.candidates_run >= 2

@@ -173,14 +173,19 @@ class SketchSearch:
         fillings: stop after this many fillings composed (deterministic; None: no cap).
         cpu_seconds: stop after this much process time (None: no cap).
         clock: the clock `cpu_seconds` reads.
+        scores: per node, each token's exact cost (e.g. its negative log-likelihood; [N, V]). When
+            given, the search does not stop at the first confirmed match but finishes the root's
+            fillings of that level, and returns the confirmed match of least total cost: levels
+            are coarse, and among the programs that fit the visible tests the likeliest is the one
+            most often right on the held-out ones. None: the first confirmed match.
     """
 
     def __init__(
         self, sketch: Sketch, choices: Choices, judge: Callable[[tuple[int, ...]], int] | None = None, *,
         max_classes: int = MAX_CLASSES, fillings: int | None = None, cpu_seconds: float | None = None,
-        clock: Callable[[], float] = time.process_time,
+        clock: Callable[[], float] = time.process_time, scores: Sequence[Sequence[float]] | None = None,
     ) -> None:  # fmt: skip
-        self.sketch, self.choices, self.judge = sketch, [list(c) for c in choices], judge
+        self.sketch, self.choices, self.judge, self.scores = sketch, [list(c) for c in choices], judge, scores
         self.max_classes, self.fillings_budget, self.cpu_budget, self.clock = max_classes, fillings, cpu_seconds, clock
         self.children = shape_of(sketch.arities).children
         self.signature = input_signature(sketch.input_types)
@@ -194,6 +199,8 @@ class SketchSearch:
         self.best: Filling | None = None
         self.best_matched = -1
         self.found: Filling | None = None
+        self.found_cost = math.inf
+        self.fit_key: tuple | None = None
 
     def _contexts(self) -> list[list[int]]:
         """Per node, the binding contexts it may stand in (from the tokens its ancestors may hold)."""
@@ -220,9 +227,11 @@ class SketchSearch:
                     for i in reversed(range(len(self.choices))):
                         for context in self.contexts[i]:
                             self._grow(i, context, level)
+                    if self.found is not None:  # the root's fillings of this level are all judged
+                        raise _Stop("solved")
             stop = "exhausted"
         except _Stop as stopped:
-            stop = stopped.reason
+            stop = "solved" if self.found is not None else stopped.reason
         chosen = self.found or self.best
         return SearchResult(
             tokens=None if chosen is None else self.tokens_of(chosen),
@@ -264,6 +273,8 @@ class SketchSearch:
             self._check_budgets()
         table, key = self.table[i][context], filling.key()
         if key in table.keys:
+            if i == 0 and key == self.fit_key:
+                self._fit(filling)  # another program that fits: judged too (see `scores`)
             return
         table.keys[key] = filling
         by_type = table.levels.setdefault(filling.level, {})
@@ -287,14 +298,23 @@ class SketchSearch:
         matched = sum(values_equal(v, out) for v, out in zip(filling.values, self.outputs))
         if matched > self.best_matched:
             self.best, self.best_matched = filling, matched
-        if matched < len(self.outputs):
-            return
+        if matched == len(self.outputs):
+            self.fit_key = filling.key()
+            self._fit(filling)
+
+    def _fit(self, filling: Filling) -> None:
+        """A root filling whose values match every visible output (the one class that does)."""
         if self.judge is not None:
             self.candidates_run += 1
             if self.judge(self.tokens_of(filling)) != len(self.outputs):
                 return  # the runner disagrees (a fuel bound): keep searching
-        self.found = filling
-        raise _Stop("solved")
+        if self.scores is None:
+            self.found = filling
+            raise _Stop("solved")
+        tokens = self.tokens_of(filling)
+        cost = sum(float(self.scores[i][t]) for i, t in enumerate(tokens))
+        if cost < self.found_cost:
+            self.found, self.found_cost = filling, cost
 
     def tokens_of(self, filling: Filling) -> tuple[int, ...]:
         """The whole program's tokens for a root filling."""
