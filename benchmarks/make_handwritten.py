@@ -1,31 +1,42 @@
-"""Build the hand-written benchmark, `benchmarks/tasks/handwritten.jsonl`, from its specs.
+"""Build a hand-written benchmark, e.g. `benchmarks/tasks/handwritten.jsonl`, from its specs.
 
-    python benchmarks/make_handwritten.py [--out PATH] [--seed 0] [--check-only]
+    python benchmarks/make_handwritten.py [--specs handwritten|puzzles] [--out PATH] [--seed 0] [--check-only]
 
-For each spec of `benchmarks/handwritten_specs.py` (a hand-written program, its inputs and a
-one-line description), this draws a pool of varied random inputs on which the program runs without
-error (seeded by the task's name, so a task's tests do not change when others are added), and picks
-its tests from the pool so that they tell the program apart from its *one-token variants*: every
-program obtained by replacing one node's token by another token of the same arity that still
-type-checks. A variant is *killed* by an input where its output differs from the program's (an error
-counts). The visible tests are chosen greedily to kill the most variants not yet killed (ties: a new
-output value, then the draw order), so that every variant the pool can kill is killed by a visible test
-where six inputs can do it; the held-out tests are then chosen the same way from the rest of the pool,
-so they are distinct and, on their own, kill the variants too. A variant that no input of the pool
-kills computes the same function on these inputs and is not counted.
+`--specs NAME` picks the set: its specs module (`benchmarks/handwritten_specs.py`,
+`benchmarks/puzzle_specs.py`), written by default to `benchmarks/tasks/NAME.jsonl`. `handwritten`
+(the default) is the first set, in our generator's style; `puzzles` the second, list and number
+puzzles as a person poses them.
 
-It also writes `progrefine_env/tasks/held_back.json.gz`: the tests of these tasks and of the
-frozen `generated_test_200.jsonl`, whose behaviours the generator holds back from the corpus.
+For each spec of the module (a hand-written program, its inputs and a one-line description), this
+draws a pool of varied random inputs on which the program runs without error (seeded by the task's
+name, so a task's tests do not change when others are added), and picks its tests from the pool so
+that they tell the program apart from its *one-token variants*: every program obtained by replacing
+one node's token by another token of the same arity that still type-checks. A variant is *killed* by
+an input where its output differs from the program's (an error counts). The visible tests are chosen
+greedily to kill the most variants not yet killed (ties: a new output value, then the draw order),
+so that every variant the pool can kill is killed by a visible test where six inputs can do it; the
+held-out tests are then chosen the same way from the rest of the pool, so they are distinct and, on
+their own, kill the variants too. A variant that no input of the pool kills computes the same
+function on these inputs and is not counted. The tests also tell each program from the set's other
+programs with the same inputs, and from the programs of the module's `DISTINCT_FROM` specs where it
+has them (the puzzles name the first set there).
+
+For the first set only, it also writes `progrefine_env/tasks/held_back.json.gz`: the tests of these
+tasks and of the frozen `generated_test_200.jsonl`, whose behaviours the generator holds back from the
+corpus. The puzzles are kept out of training by a check instead (`tests/test_puzzle_tasks.py`), so
+that the shipped corpus stays as it is.
 
 Prints one line per task that leaves variants alive, and a summary: tasks, node counts, and the
 share of killable variants the visible tests kill. It refuses (exit 1) when two tasks compute the same
-function on each other's test inputs, or a program breaks the language's limits.
+function on each other's test inputs (a `DISTINCT_FROM` program passing every test of a task counts
+too), or a program breaks the language's limits.
 """
 
 from __future__ import annotations
 
 import argparse
 import hashlib
+import importlib
 import os
 import random
 import statistics
@@ -34,7 +45,7 @@ from collections.abc import Sequence
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
-from benchmarks.handwritten_specs import SPECS, Spec  # noqa: E402
+from benchmarks.handwritten_specs import SPECS, Spec  # noqa: E402  (the default set)
 from progrefine_env.lang import ARITY, TOKENS_BY_ARITY, EvalError, Program, compile_program, parse, values_equal  # noqa: E402
 from progrefine_env.tasks import Task, Test, load_tasks, save_tasks  # noqa: E402
 from progrefine_env.tasks.held_back import HELD_BACK_FILE, write_held_back  # noqa: E402
@@ -44,8 +55,20 @@ NUM_HELD_OUT = 6
 POOL_SIZE = 300
 MAX_DRAWS = 6000
 MAX_NODES = 64
-DEFAULT_OUT = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tasks", "handwritten.jsonl")
-FROZEN = os.path.join(os.path.dirname(DEFAULT_OUT), "generated_test_200.jsonl")
+TASKS_DIR = os.path.join(os.path.dirname(os.path.abspath(__file__)), "tasks")
+DEFAULT_OUT = os.path.join(TASKS_DIR, "handwritten.jsonl")
+FROZEN = os.path.join(TASKS_DIR, "generated_test_200.jsonl")
+SETS = {"handwritten": "handwritten_specs", "puzzles": "puzzle_specs"}
+"""The hand-written sets (`--specs NAME`) and their specs modules in benchmarks/."""
+HELD_BACK_SETS = ("handwritten",)
+"""The sets whose behaviours the generator holds back (`held_back.json.gz` is written with them)."""
+
+
+def specs_module(name: str):
+    """The specs module of the set `name` (a key of `SETS`)."""
+    if name not in SETS:
+        raise ValueError(f"unknown set {name!r}: choose one of {', '.join(SETS)}")
+    return importlib.import_module(f"benchmarks.{SETS[name]}")
 
 
 def variants(program: Program, input_types: dict[str, str]) -> list[Program]:
@@ -97,12 +120,14 @@ def input_pool(spec: Spec, seed: int) -> tuple[list[dict], list]:
     return pool, outputs
 
 
-def kill_sets(spec: Spec, pool: Sequence[dict], outputs: Sequence) -> tuple[list, list]:
+def kill_sets(
+    spec: Spec, pool: Sequence[dict], outputs: Sequence, specs: Sequence[Spec] = SPECS
+) -> tuple[list, list]:
     """For each variant that some pool input kills, the pool inputs that kill it; and the same for
-    the programs of the other specs with the same inputs (so that no task's program passes all the
-    tests of another)."""
+    the programs of the other specs of `specs` with the same inputs (so that no task's program
+    passes all the tests of another)."""
     program = parse(spec.program)
-    others = [parse(s.program) for s in SPECS if s.name != spec.name and s.input_types == spec.input_types]
+    others = [parse(s.program) for s in specs if s.name != spec.name and s.input_types == spec.input_types]
     found: tuple[list, list] = ([], [])
     for group, programs in zip(found, (variants(program, spec.input_types), others)):
         for variant in programs:
@@ -135,15 +160,16 @@ def pick(count: int, candidates: Sequence[int], sets: Sequence[frozenset[int]], 
     return chosen
 
 
-def build(spec: Spec, seed: int) -> tuple[Task, int, int]:
-    """The task of one spec, the number of killable variants, and how many of them the visible tests kill."""
+def build(spec: Spec, seed: int, specs: Sequence[Spec] = SPECS) -> tuple[Task, int, int]:
+    """The task of one spec, the number of killable variants, and how many of them the visible tests kill.
+    `specs`: the programs its tests must tell it from (its own set's, and any others')."""
     program = parse(spec.program)
     if len(program) > MAX_NODES or isinstance(compile_program(program, spec.input_types), EvalError):
         raise ValueError(f"{spec.name}: the program does not type-check or has more than {MAX_NODES} nodes")
     pool, outputs = input_pool(spec, seed)
     if len(pool) < NUM_VISIBLE + NUM_HELD_OUT:
         raise ValueError(f"{spec.name}: only {len(pool)} inputs on which the program runs")
-    mutants, others = kill_sets(spec, pool, outputs)
+    mutants, others = kill_sets(spec, pool, outputs, specs)
     sets = mutants + others
     visible = pick(NUM_VISIBLE, range(len(pool)), sets, outputs)
     if len({_key_of(outputs[k]) for k in visible}) < 2:
@@ -180,22 +206,29 @@ def clashes(tasks: Sequence[Task]) -> list[tuple[str, str]]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--out", default=DEFAULT_OUT, help="the task file to write")
+    parser.add_argument("--specs", default="handwritten", choices=SETS,
+                        help="the set to build (default: handwritten)")
+    parser.add_argument("--out", help="the task file to write (default: benchmarks/tasks/SPECS.jsonl)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the input draws")
     parser.add_argument("--check-only", action="store_true", help="build and report, write nothing")
     args = parser.parse_args(argv)
-    names = [s.name for s in SPECS]
+    module = specs_module(args.specs)
+    out = args.out or os.path.join(TASKS_DIR, f"{args.specs}.jsonl")
+    own, others = tuple(module.SPECS), tuple(getattr(module, "DISTINCT_FROM", ()))
+    names = [s.name for s in own + others]
     if len(set(names)) != len(names):
         print("duplicate names:", sorted({n for n in names if names.count(n) > 1}))
         return 1
     tasks, total, killed = [], 0, 0
-    for spec in SPECS:
-        task, killable, dead = build(spec, args.seed)
+    for spec in own:
+        task, killable, dead = build(spec, args.seed, own + others)
         tasks.append(task)
         total, killed = total + killable, killed + dead
         if dead < killable:
             print(f"{spec.name}: {killable - dead} of {killable} killable variants survive the visible tests")
     bad = clashes(tasks)
+    bad += [(s.name, t.name) for s in others for t in tasks
+            if s.input_types == t.input_types and same_behaviour(parse(s.program), t)]  # fmt: skip
     for a, b in bad:
         print(f"clash: {a} passes every test of {b}")
     sizes = [len(t.program) for t in tasks]
@@ -206,8 +239,10 @@ def main(argv: list[str] | None = None) -> int:
     if bad:
         return 1
     if not args.check_only:
-        save_tasks(tasks, args.out)
-        print(f"wrote {args.out}")
+        save_tasks(tasks, out)
+        print(f"wrote {out}")
+        if args.specs not in HELD_BACK_SETS:
+            return 0
         frozen = load_tasks(FROZEN)
         write_held_back(tasks + frozen, HELD_BACK_FILE)
         print(f"wrote {HELD_BACK_FILE} ({len(tasks)} + {len(frozen)} tasks held back from the generator)")
