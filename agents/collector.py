@@ -115,7 +115,8 @@ class RolloutCollector:
             final = infos["final_info"]
             tokens = infos["final_obs"][e]["tokens"]
             solved = bool(final["tests_passed"][e] == final["num_tests"][e])
-            row = (self._returns[e], self._lengths[e], solved, final["held_out_passed"][e], final["num_held_out"][e])
+            held = (final["held_out_passed"][e], final["num_held_out"][e]) if "held_out_passed" in final else (0, 0)
+            row = (self._returns[e], self._lengths[e], solved, *held)  # an env may withhold the held-out outcome
             finished.append((*row, tokens, e, t))
             self._returns[e], self._lengths[e] = 0.0, 0
         return finished

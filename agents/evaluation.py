@@ -81,6 +81,21 @@ class TaskResult:
         return self.round_solved is not None and self.held_out_passed == self.num_held_out
 
 
+@dataclass
+class SearchStates:
+    """What a task's refinement saw, for learning from it (see `refine_chunk`).
+
+    Attributes:
+        observations: the observation of each state the decoder acted on, in round order.
+        input_types: the task's declared inputs (`env.input_types`).
+        tests: its visible tests (`env.visible_tests()`), never the held-out ones.
+    """
+
+    observations: list[dict[str, np.ndarray]]
+    input_types: dict[str, str]
+    tests: tuple
+
+
 @dataclass(frozen=True)
 class Agent:
     """What refines: a policy with a decoding, or (policy None) a search baseline.
@@ -154,8 +169,14 @@ def refine_chunk(
     seed: int = 0,
     env_options: dict | None = None,
     env_factory: Callable = ProgramRefineEnv,
+    states: dict | None = None,
 ) -> list[TaskResult]:
-    """Refine `tasks[i]` for i in `indices` together at corruption `level` (see the module docstring)."""
+    """Refine `tasks[i]` for i in `indices` together at corruption `level` (see the module docstring).
+
+    `states`, when given, receives for each task index `i` a `SearchStates`: the observation of
+    every state the decoder acted on (one a round, while the task ran) and the task's visible tests
+    and declared inputs, read through the env's public accessors (what `agents.improve` learns from).
+    """
     rounds = 1 if agent.policy is None else rounds
     envs = make_task_envs(tasks, indices, level, rounds, env_options, env_factory)
     generators = [torch.Generator().manual_seed(seed * 1_000_003 + i) for i in indices]
@@ -168,7 +189,14 @@ def refine_chunk(
         result.start_program = str(collector.infos["program"][k])
         result.num_tests = int(collector.infos["num_tests"][k])
         result.start_tests_passed = int(collector.infos["tests_passed"][k])
+    if states is not None:
+        for k, i in enumerate(indices):
+            env = envs.envs[k]
+            states[i] = SearchStates([], env.get_wrapper_attr("input_types"), env.get_wrapper_attr("visible_tests")())
     for r in range(rounds):
+        if states is not None:
+            for k in np.flatnonzero(decoder.active):
+                states[indices[k]].observations.append({key: v[k].copy() for key, v in collector.obs.items()})
         rollout = collector.collect(1)
         _record(r, rollout, collector, decoder, results)
     for k, result in enumerate(results):
@@ -219,7 +247,9 @@ def _record(r: int, rollout, collector: RolloutCollector, decoder, results: list
         result.programs.append(result.final_program)
         if done[k]:
             decoder.active[k] = False
-            result.held_out_passed, result.num_held_out = int(info["held_out_passed"][k]), int(info["num_held_out"][k])
+            if "held_out_passed" in info:  # an env may withhold them (the improvement's no-leak tests)
+                result.held_out_passed = int(info["held_out_passed"][k])
+                result.num_held_out = int(info["num_held_out"][k])
             if rollout.terminations[0][k]:
                 result.round_solved = r
 
