@@ -7,11 +7,12 @@ from those states (expert iteration: Anthony et al. 2017; STaR, Zelikman et al. 
 Gulcehre et al. 2023; Break-It-Fix-It and DrRepair learn from their own repairs the same way).
 Only the observation and the visible tests are used: never the target program, never held-out
 tests (`refine_chunk` reads them through the env's public accessors; the report alone reads the
-held-out outcome, after the fact).
+held-out outcome, after the fact). With `loss="grpo"` the update is instead (or also) a
+group-relative policy gradient on the states where a program was found (agents.group_update).
 
-    learner = ExpertIteration(model, ImproveConfig())
+    learner = Improvement(model, config)
     results, states = refine_and_collect(model, tasks, level=1.0, mode="mask", config=config)
-    loss = learner.learn(*fit_pairs(results, states), generation=0)
+    loss = learner.learn(fit_pairs(results, states), generation=0, kept=kept_states(results, states))
 """
 
 from __future__ import annotations
@@ -30,12 +31,14 @@ from progrefine_env.tasks.task import Task, passes
 from .batching import stack_observations
 from .dataset import AggregateDataset
 from .evaluation import Agent, SearchStates, TaskResult, refine_chunk
+from .group_update import GroupUpdate
 from .imitation import ImitationUpdate
 from .network import RefineNet
 from .policy import GraphPolicy
 from .strategies import Decoding
 
 CHUNK = 64  # tasks refined together
+LOSSES = ("expert_iteration", "grpo", "both")
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,13 @@ class ImproveConfig:
         failure_weight: weight of nodes that failing tests reach (agents.losses.test_guided_weights).
         capacity: most (state, program) pairs kept over the generations.
         seed: seeds the corruption of every task (task i with seed + i) and the minibatches.
+        loss: "expert_iteration" (supervised steps toward the found programs), "grpo" (group-relative
+            policy gradient on the states where a program was found, rewarded by visible tests
+            passed: agents.group_update) or "both" (each step one of each).
+        group_size: grpo: draws per state.
+        entropy_coef: grpo: entropy bonus.
+        kl_coef: grpo: weight of the exact KL to the starting policy (0: none).
+        std_floor: grpo: floor of a group's reward standard deviation.
     """
 
     generations: int = 3
@@ -72,8 +82,17 @@ class ImproveConfig:
     failure_weight: float = 1.0
     capacity: int = 50_000
     seed: int = 0
+    loss: str = "expert_iteration"
+    group_size: int = 8
+    entropy_coef: float = 0.01
+    kl_coef: float = 0.0
+    std_floor: float = 0.1
 
     def __post_init__(self) -> None:
+        if self.loss not in LOSSES:
+            raise ValueError(f"loss={self.loss!r} is not one of {LOSSES}")
+        if self.group_size < 2 or not self.std_floor > 0:
+            raise ValueError("need group_size >= 2 and std_floor > 0")
         if self.strategy not in ("guided", "sample_distinct"):
             raise ValueError(f"strategy={self.strategy!r}: the improvement searches with 'guided' or 'sample_distinct'")
         if self.generations < 0 or self.rounds < 1 or self.steps < 0 or self.batch_size < 1 or self.capacity < 1:
@@ -136,35 +155,60 @@ def fit_pairs(
     return stack_observations(observations), np.stack(labels)
 
 
-class ExpertIteration:
-    """Supervised steps toward the programs the search found, from the states it found them from.
+def kept_states(results: Sequence[TaskResult], states: dict[int, SearchStates]) -> list[tuple]:
+    """(observation, input types, visible tests) of every state a program passing every visible test
+    was found from: the states group-relative updates draw from."""
+    kept = []
+    for result in results:
+        if result.round_solved is not None:
+            seen = states[result.index]
+            kept += [(obs, seen.input_types, seen.tests) for obs in seen.observations[: result.round_solved + 1]]
+    return kept
 
-    The aggregate keeps every generation's pairs (at most `config.capacity`, random eviction); each
-    generation takes `config.steps` minibatch steps of the test-weighted cross-entropy
+
+class Improvement:
+    """A generation's update from what the search found (`config.loss`).
+
+    Expert iteration: the aggregate keeps every generation's (state, found program) pairs (at most
+    `config.capacity`, random eviction) and each step is the test-weighted cross-entropy toward them
     (`agents.imitation.ImitationUpdate`; a found program's tokens join each node's allowed set).
-    Minibatches are drawn from a generator seeded by (seed, generation), so that a run resumed at a
-    generation's start continues exactly.
+    GRPO: each step draws `config.group_size` programs from a minibatch of this generation's kept
+    states (on-policy; `agents.group_update.GroupUpdate`). Minibatches and draws come from
+    generators seeded by (seed, generation), so that a run resumed at a generation's start
+    continues exactly.
+
+    Args:
+        model: the policy's network, updated in place.
+        config: the improvement's settings.
+        reference: the starting network, for the KL term of GRPO (None: no KL).
     """
 
-    def __init__(self, model: RefineNet, config: ImproveConfig, device: str | torch.device = "cpu") -> None:
+    def __init__(self, model: RefineNet, config: ImproveConfig, reference: RefineNet | None = None) -> None:
         self.model, self.config = model, config
-        self.update = ImitationUpdate(model, "rewrite", config.lr, config.grad_clip, config.failure_weight, device)
+        self.update = ImitationUpdate(model, "rewrite", config.lr, config.grad_clip, config.failure_weight)
+        self.group = GroupUpdate(model, self.update.optimizer, config.group_size, config.entropy_coef,
+                                 config.kl_coef, config.std_floor, config.grad_clip, reference)  # fmt: skip
         self.dataset = AggregateDataset(config.capacity, "random")
 
-    def learn(self, pairs: tuple[dict[str, np.ndarray], np.ndarray] | None, generation: int) -> float:
-        """Add a generation's pairs and take the generation's steps; the mean loss (NaN: no step)."""
+    def learn(self, pairs, generation: int, kept: Sequence[tuple] = ()) -> float:
+        """Add a generation's pairs (`fit_pairs`) and take its steps on them and on `kept`
+        (`kept_states`); the mean loss (NaN: no step)."""
         rng = np.random.default_rng([self.config.seed, generation])
+        generator = torch.Generator().manual_seed(int(rng.integers(2**62)))
         if pairs is not None:
             self.dataset.add(*pairs, rng)
-        if not len(self.dataset) or not self.config.steps:
-            return math.nan
+        imitate = self.config.loss != "grpo" and len(self.dataset)
+        group = self.config.loss != "expert_iteration" and len(kept)
         losses = []
-        for _ in range(self.config.steps):
-            index = rng.integers(len(self.dataset), size=min(self.config.batch_size, len(self.dataset)))
-            loss, _ = self.update(*self.dataset.batch(index))
-            losses.append(loss)
+        for _ in range(self.config.steps if imitate or group else 0):
+            if imitate:
+                index = rng.integers(len(self.dataset), size=min(self.config.batch_size, len(self.dataset)))
+                losses.append(self.update(*self.dataset.batch(index))[0])
+            if group:
+                index = rng.integers(len(kept), size=min(self.config.batch_size, len(kept)))
+                losses.append(self.group([kept[i] for i in index], generator)[0])
         self.model.eval()
-        return float(np.mean(losses))
+        return float(np.mean(losses)) if losses else math.nan
 
     def state_dict(self) -> dict:
         return {"optimizer": self.update.optimizer.state_dict()}

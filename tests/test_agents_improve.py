@@ -16,7 +16,8 @@ pytest.importorskip("torch_geometric")
 from agents import ModelConfig, RefineNet  # noqa: E402
 from agents.checkpoint import save_checkpoint  # noqa: E402
 from agents.evaluation import SearchStates, TaskResult  # noqa: E402
-from agents.improve import ExpertIteration, ImproveConfig, fit_pairs, refine_and_collect  # noqa: E402
+from agents.group_update import group_advantages  # noqa: E402
+from agents.improve import ImproveConfig, Improvement, fit_pairs, kept_states, refine_and_collect  # noqa: E402
 from progrefine_env.env import ProgramRefineEnv  # noqa: E402
 from progrefine_env.lang import PAD, compile_program, parse  # noqa: E402
 from progrefine_env.tasks.io import save_tasks  # noqa: E402
@@ -65,7 +66,7 @@ def test_a_policy_improved_on_its_own_fits_solves_more():
     tasks = family([EASY, HARD], 8)
     model = small_model()
     config = ImproveConfig(cpu_budget=0, fillings=7000, steps=30, lr=3e-3, batch_size=8)
-    learner = ExpertIteration(model, config)
+    learner = Improvement(model, config)
     solved = []
     for generation in range(3):
         results, states = refine_and_collect(model, tasks, 1.0, "mask", config, OPTIONS)
@@ -93,7 +94,7 @@ def one_update(tasks: list[Task], env_factory) -> dict:
     model = small_model()
     config = ImproveConfig(cpu_budget=0, fillings=7000, steps=5, lr=3e-3, batch_size=8)
     results, states = refine_and_collect(model, tasks, 1.0, "mask", config, OPTIONS, env_factory)
-    ExpertIteration(model, config).learn(fit_pairs(results, states), 0)
+    Improvement(model, config).learn(fit_pairs(results, states), 0)
     return model.state_dict()
 
 
@@ -146,3 +147,39 @@ def test_a_run_folder_made_with_other_settings_is_refused(tmp_path, capsys):
                       "--fillings", "99", "--cpu-budget", "0", "--run-dir", str(tmp_path / "run"),
                       "--baseline", "none", "--no-progress"])  # fmt: skip
     assert exit_info.value.code == 2 and "other settings" in capsys.readouterr().err
+
+
+def test_group_advantages_floor_the_std_and_skip_constant_groups():
+    rewards = torch.tensor([[1.0, 0.0, 0.0, 0.0], [0.5, 0.5, 0.5, 0.5], [1.0, 1.0, 0.98, 1.0]])
+    advantages, kept = group_advantages(rewards, std_floor=0.1)
+    assert kept.tolist() == [True, False, True]
+    std = rewards[0].std(unbiased=False)
+    assert torch.allclose(advantages[0], (rewards[0] - 0.25) / std)
+    assert (advantages[1] == 0).all()  # all equal: nothing to prefer
+    assert torch.allclose(advantages[2], (rewards[2] - rewards[2].mean()) / 0.1)  # std 0.0087, floored
+    assert torch.allclose(advantages[kept].sum(-1), torch.zeros(2), atol=1e-6)
+
+
+def test_grpo_steps_move_the_policy_toward_the_programs_that_pass():
+    tasks = family([EASY], 4)
+    model = small_model()
+    config = ImproveConfig(cpu_budget=0, fillings=7000, steps=20, lr=3e-3, batch_size=4, loss="grpo", group_size=8)
+    results, states = refine_and_collect(model, tasks, 0.5, "mask", config, OPTIONS)
+    kept = kept_states(results, states)
+    assert kept and all(len(state) == 3 for state in kept)
+    observations, labels = fit_pairs(results, states)
+    before = found_log_likelihood(model, observations, labels)
+    loss = Improvement(model, config).learn(None, 0, kept)
+    assert math.isfinite(loss)
+    assert found_log_likelihood(model, observations, labels) > before
+
+
+def found_log_likelihood(model, observations, labels) -> float:
+    """Mean log-probability of the found programs' hole tokens at the states they were found from."""
+    from agents.batching import to_tensors
+    from agents.distribution import MaskedNodeCategorical
+
+    obs = to_tensors(observations)
+    with torch.no_grad():
+        dist = MaskedNodeCategorical(model(obs).logits, obs["grammar_mask"], obs["node_mask"])
+        return float((dist.node_log_prob(torch.as_tensor(labels)) * obs["masked"]).sum() / obs["masked"].sum())

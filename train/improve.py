@@ -44,7 +44,7 @@ from tqdm import tqdm
 from agents.checkpoint import load_checkpoint, save_checkpoint
 from agents.dataset import AggregateDataset
 from agents.evaluation import Agent
-from agents.improve import ExpertIteration, ImproveConfig, fit_pairs, refine_and_collect
+from agents.improve import ImproveConfig, Improvement, fit_pairs, kept_states, refine_and_collect
 from agents.refine import evaluate_tasks
 from agents.strategies import Decoding
 from progrefine_env.tasks.io import load_tasks
@@ -111,7 +111,7 @@ class Run:
         self.rows: list[dict] = []
         self.progress: dict = {"stage": 0, "generation": 0, "cum": None}
         self.model = _copy(init)
-        self.learner = ExpertIteration(self.model, config)
+        self.learner = Improvement(self.model, config, init)
         if self.checkpoint.exists():
             self._resume()
         self.writer = SummaryWriter(str(folder))
@@ -135,7 +135,7 @@ class Run:
     def restart_from_init(self) -> None:
         """A new (mode, level) of the test-time protocol: the policy and the aggregate start again."""
         self.model.load_state_dict(self.init.state_dict())
-        self.learner = ExpertIteration(self.model, self.config)
+        self.learner = Improvement(self.model, self.config, self.init)
 
     def emit(self, row: dict) -> None:
         self.rows.append(row)
@@ -184,7 +184,7 @@ def test_time(run: Run, tasks, evals, combos, weights) -> None:
             loss, final = math.nan, generation == config.generations
             if not final:
                 start = time.process_time()
-                loss = run.learner.learn(fit_pairs(results, states), generation)
+                loss = run.learner.learn(fit_pairs(results, states), generation, kept_states(results, states))
                 run.progress["cum"] = (cum + (time.process_time() - start) / len(tasks)).tolist()
             run.emit({**row, "loss": loss})
             # A final generation (no update after it) is run again if more generations are asked for later.
@@ -211,11 +211,12 @@ def inductive(run: Run, tasks, evals, combos, weights) -> None:
                 run.emit({**row, "loss": math.nan})
         if generation < config.generations:
             start = time.process_time()
-            found = [fit_pairs(*refine_and_collect(run.model, tasks, level, mode, config)) for mode, level in combos]
-            pairs = [p for p in found if p is not None]
+            searched = [refine_and_collect(run.model, tasks, level, mode, config) for mode, level in combos]
+            pairs = [p for p in (fit_pairs(*found) for found in searched) if p is not None]
+            kept = [state for found in searched for state in kept_states(*found)]
             merged = None if not pairs else ({k: np.concatenate([p[0][k] for p in pairs]) for k in pairs[0][0]},
                                              np.concatenate([p[1] for p in pairs]))  # fmt: skip
-            loss = run.learner.learn(merged, generation)
+            loss = run.learner.learn(merged, generation, kept)
             cum += (time.process_time() - start) / len(tasks)
             for row in run.rows[first:]:  # the loss of the update that follows this generation's search
                 row["loss"] = loss
