@@ -57,16 +57,15 @@ class Config:
 
 def plan(sets: list[str], budgets: list[float]) -> list[Config]:
     """Every configuration, in the order that fills the headline table first: all methods at 0.3 s,
-    then the classical search at 10 s, the other budgets, and the guided search's rounds."""
-    configs = []
-    for budget in [0.3, *[b for b in budgets if b != 0.3]]:
-        for name in sets:
-            for mode, level in LEVELS:
-                configs += [Config(name, mode, level, m, budget, 5 if m == "sampling" else 1) for m in METHODS[:4]]
-        if budget == 0.3:
-            configs += [Config(name, mode, level, "best_of_k", 0.0, 5) for name in sets for mode, level in LEVELS]
-            configs += [Config(name, mode, level, "classical", 10.0, 1) for name in sets for mode, level in LEVELS]
-    configs += [Config(n, m, lv, "guided", 0.3, r) for r in (2, 5) for n in sets for m, lv in LEVELS]
+    the default decoding, the guided search's rounds, the classical search at 10 s, then the other
+    budgets."""
+    every = [(name, mode, level) for name in sets for mode, level in LEVELS]
+    configs = [Config(*where, m, 0.3, 5 if m == "sampling" else 1) for where in every for m in METHODS[:4]]
+    configs += [Config(*where, "best_of_k", 0.0, 5) for where in every]
+    configs += [Config(*where, "guided", 0.3, rounds) for rounds in (2, 5) for where in every]
+    configs += [Config(*where, "classical", 10.0, 1) for where in every]
+    for budget in (b for b in budgets if b != 0.3):
+        configs += [Config(*where, m, budget, 5 if m == "sampling" else 1) for where in every for m in METHODS[:4]]
     return configs
 
 
