@@ -120,6 +120,27 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def compact(rows: list[dict]) -> str:
+    """Per set, one line per method, budget and rounds: held-out % (CPU s a task) at each mode and level."""
+    lines = []
+    for name in SETS:
+        mine = [r for r in rows if r["set"] == name]
+        if not mine:
+            continue
+        lines += [f"\n{name} ({mine[0]['tasks']} tasks): held-out % (CPU s a task)", "",
+                  "| method | budget s | rounds | " + " | ".join(f"{m} {lv}" for m, lv in LEVELS) + " |",
+                  "| --- | --- | --- |" + " --- |" * len(LEVELS)]  # fmt: skip
+        keys = sorted({(r["method"], r["budget"], r["rounds"]) for r in mine}, key=lambda k: (k[1], k[0], k[2]))
+        for method, budget, rounds in keys:
+            cells = []
+            for mode, level in LEVELS:
+                found = [r for r in mine if (r["method"], r["budget"], r["rounds"], r["mode"], r["level"]) ==
+                         (method, budget, rounds, mode, level)]  # fmt: skip
+                cells.append(f"{100 * found[0]['pass_held_out']:.1f} ({found[0]['cpu_mean']:.2f})" if found else "")
+            lines.append(f"| {method} | {budget} | {rounds} | " + " | ".join(cells) + " |")
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--out", default="sketch_search.jsonl", help="JSON Lines results, appended and resumed")
@@ -128,13 +149,14 @@ def main() -> None:
     parser.add_argument("--methods", nargs="+", default=list(METHODS), choices=METHODS, help="methods to run")
     parser.add_argument("--checkpoint", default=str(SHIPPED), help="the guiding / sampling policy")
     parser.add_argument("--table", action="store_true", help="only print the table of --out")
+    parser.add_argument("--compact", action="store_true", help="with --table: one line per method and budget")
     args = parser.parse_args()
     out = Path(args.out)
     rows = [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
     if not args.table:
         rows += run_missing(args, out, {tuple(Config(**{k: r[k] for k in Config.__dataclass_fields__}).key())
                                         for r in rows})  # fmt: skip
-    print(table(rows))
+    print(compact(rows) if args.compact else table(rows))
 
 
 def run_missing(args, out: Path, done: set) -> list[dict]:
