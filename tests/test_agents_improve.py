@@ -109,7 +109,7 @@ def test_updates_are_the_same_without_the_target_or_the_held_out_tests():
         assert all(torch.equal(reference[k], variant[k]) for k in reference)
 
 
-def run_cli(tmp_path, generations: int, run_dir) -> list[dict]:
+def run_cli(tmp_path, generations: int, run_dir, levels=("0.75",)) -> list[dict]:
     init = tmp_path / "init.pt"
     if not init.exists():
         save_checkpoint(init, small_model())
@@ -117,7 +117,7 @@ def run_cli(tmp_path, generations: int, run_dir) -> list[dict]:
     out = tmp_path / "rows.jsonl"
     code = improve_main([
         "--tasks", str(tmp_path / "tasks.jsonl"), "--init", str(init), "--generations", str(generations),
-        "--fillings", "3000", "--cpu-budget", "0", "--levels", "0.75", "--steps", "3", "--baseline", "none",
+        "--fillings", "3000", "--cpu-budget", "0", "--levels", *levels, "--steps", "3", "--baseline", "none",
         "--run-dir", str(run_dir), "--json", str(out), "--no-progress",
     ])  # fmt: skip
     assert code == 0
@@ -183,3 +183,10 @@ def found_log_likelihood(model, observations, labels) -> float:
     with torch.no_grad():
         dist = MaskedNodeCategorical(model(obs).logits, obs["grammar_mask"], obs["node_mask"])
         return float((dist.node_log_prob(torch.as_tensor(labels)) * obs["masked"]).sum() / obs["masked"].sum())
+
+
+def test_every_mode_and_level_is_improved_on_its_own(tmp_path):
+    rows = run_cli(tmp_path, 1, tmp_path / "two", levels=("0.5", "0.75"))
+    assert [(r["corruption"], r["generation"]) for r in rows] == [(0.5, 0), (0.5, 1), (0.75, 0), (0.75, 1)]
+    again = run_cli(tmp_path, 1, tmp_path / "two", levels=("0.5", "0.75"))  # a finished run does nothing more
+    assert again == rows

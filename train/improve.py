@@ -167,8 +167,9 @@ def test_time(run: Run, tasks, evals, combos, weights) -> None:
     for stage, (mode, level) in enumerate(combos):
         if stage < run.progress["stage"]:
             continue
-        if run.progress.get("finished") == config.generations:  # done, and not asked for more
-            run.progress.update(stage=stage + 1, generation=0, finished=None)
+        if stage > run.progress["stage"]:  # the previous stage just finished in this process
+            run.progress.update(stage=stage, generation=0, finished=None)
+        elif run.progress.get("finished") == config.generations:  # done, and not asked for more
             continue
         if run.progress["generation"] == 0:
             run.restart_from_init()
