@@ -28,7 +28,7 @@ import numpy as np
 from gymnasium.vector import VectorEnv
 
 from progrefine_env.lang import MASK
-from progrefine_env.search import Sketch, SketchSearch, guided_choices, mask_choices, noise_choices
+from progrefine_env.search import FastSketchSearch, Sketch, SketchSearch, guided_choices, mask_choices, noise_choices
 
 from .candidates import run_visible_tests
 from .policy import Policy, PolicyStep
@@ -61,13 +61,16 @@ class SketchDecoder(CandidateRunner):
         budgets: per sub-env, its `SketchBudget`.
         rounds: rounds per task (each round may spend an equal share of what is left).
         weights: token frequencies [V] ordering the classical search's tokens (None: token order).
+        reference: run the reference `SketchSearch` instead of `FastSketchSearch` (same classes and
+            answer under a fillings budget, tested; the fast one composes int and bool classes with numpy).
     """
 
     def __init__(
         self, envs: VectorEnv, policy: Policy | None, budgets: Sequence[SketchBudget], rounds: int,
-        weights: np.ndarray | None = None,
+        weights: np.ndarray | None = None, reference: bool = False,
     ) -> None:  # fmt: skip
         self.envs, self.policy, self.budgets, self.rounds, self.weights = envs, policy, list(budgets), rounds, weights
+        self.search_class = SketchSearch if reference else FastSketchSearch
 
     def begin(self, obs: Mapping[str, np.ndarray]) -> None:
         super().begin(obs)
@@ -106,7 +109,7 @@ class SketchDecoder(CandidateRunner):
             return None
         if budget.cpu_seconds and self.cpu[e] >= budget.cpu_seconds:
             return None
-        search = SketchSearch(
+        search = self.search_class(
             sketch, self._choices(sketch, log_probs, budget), self._judge(e),
             fillings=self._share(budget.fillings, self.fillings[e]) or None,
             cpu_seconds=self._share(budget.cpu_seconds, self.cpu[e]) or None,

@@ -4,10 +4,12 @@
 measured against at equal CPU time, and, ordered by a policy's log-probabilities
 (`guided_choices`), the search the agent's own decoding runs (`agents.sketch`). It lives beside the
 language it searches because it needs nothing else: the visible tests come from the environment's
-public `visible_tests()`.
+public `visible_tests()`. `FastSketchSearch` is the same search with int and bool classes composed
+by numpy (`fast`); `SketchSearch` stays the reference it is tested against.
 """
 
 from .cells import context_cells, probe_values
+from .fast import FastSketchSearch
 from .sketch import (
     MAX_CLASSES,
     SearchResult,
@@ -19,6 +21,6 @@ from .sketch import (
 )
 
 __all__ = [
-    "MAX_CLASSES", "SearchResult", "Sketch", "SketchSearch", "context_cells", "guided_choices", "mask_choices",
-    "noise_choices", "probe_values",
+    "MAX_CLASSES", "FastSketchSearch", "SearchResult", "Sketch", "SketchSearch", "context_cells", "guided_choices",
+    "mask_choices", "noise_choices", "probe_values",
 ]  # fmt: skip

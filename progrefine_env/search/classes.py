@@ -78,6 +78,7 @@ class FastClasses(_Classes):
     rows: np.ndarray | None = None  # [capacity, w]: the hashed classes' rows, in insertion order
     types: np.ndarray | None = None  # [capacity]: their types
     count: int = 0
+    pending: list = field(default_factory=list)  # classes added one at a time, hashed at the next lookup
     stacked: dict = field(default_factory=dict)  # (level, type) -> (count, (values, steps, counted))
 
     def insert(self, filling: Filling, max_classes: int, hashed: int | None = None) -> None:
@@ -91,22 +92,57 @@ class FastClasses(_Classes):
         if len(self.keys) >= max_classes:
             self.full = True
         row = getattr(filling, "row", None)
-        if row is not None:
-            if hashed is None:
-                hashed = int(row_hashes(row[None, :], np.array([filling.type]))[0])
-            if hashed not in self.hashes:  # else a collision: that row is found by the exact key only
-                self._append(row, filling.type)
+        if row is None:
+            return
+        if hashed is None:
+            self.pending.append(filling)
+        elif hashed not in self.hashes:  # else a collision: that row is found by the exact key only
+            self._append(row, filling.type)
+            self.hashes[hashed] = self.count - 1
+
+    def _hash_pending(self) -> None:
+        """Hash the classes added one at a time since the last lookup, in one numpy call."""
+        pending, self.pending = self.pending, []
+        types = np.array([f.type for f in pending])
+        for f, hashed in zip(pending, row_hashes(np.stack([f.row for f in pending]), types).tolist()):
+            if hashed not in self.hashes:
+                self._append(f.row, f.type)
                 self.hashes[hashed] = self.count - 1
 
+    def insert_new(self, fillings: list, hashes: list, rows: np.ndarray, max_classes: int) -> None:
+        """Add int and bool classes at once: keys and hashes known new (`rows`: theirs, stacked)."""
+        keys, levels, nonempty = self.keys, self.levels, self.nonempty
+        for f in fillings:
+            keys[(f.type, f.row.tobytes())] = f
+            by_type = levels.setdefault(f.level, {})
+            if f.type not in by_type:
+                by_type[f.type] = []
+                nonempty.setdefault(f.type, []).append(f.level)
+            by_type[f.type].append(f)
+        if len(keys) >= max_classes:
+            self.full = True
+        if self.pending:
+            self._hash_pending()
+        start, end = self.count, self.count + len(fillings)
+        self._reserve(end, rows.shape[1])
+        self.rows[start:end], self.types[start:end] = rows, [f.type for f in fillings]
+        self.count = end
+        self.hashes.update(zip(hashes, range(start, end)))
+
     def _append(self, row: np.ndarray, typ: int) -> None:
-        if self.rows is None or self.count == len(self.rows):
-            capacity = max(64, 2 * self.count)
-            rows, types = np.zeros((capacity, len(row)), np.int64), np.zeros(capacity, np.int64)
-            if self.rows is not None:
-                rows[: self.count], types[: self.count] = self.rows[: self.count], self.types[: self.count]
-            self.rows, self.types = rows, types
+        self._reserve(self.count + 1, len(row))
         self.rows[self.count], self.types[self.count] = row, typ
         self.count += 1
+
+    def _reserve(self, size: int, width: int) -> None:
+        """Room for `size` hashed rows (doubling)."""
+        if self.rows is not None and size <= len(self.rows):
+            return
+        capacity = max(64, 2 * size)
+        rows, types = np.zeros((capacity, width), np.int64), np.zeros(capacity, np.int64)
+        if self.rows is not None:
+            rows[: self.count], types[: self.count] = self.rows[: self.count], self.types[: self.count]
+        self.rows, self.types = rows, types
 
     def matrices(self, level: int, typ: int, width: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """(values [n, w], steps [n, w] (a filling's size where it counts none), counted [n])."""
@@ -123,5 +159,7 @@ class FastClasses(_Classes):
 
     def lookup(self, hashes: np.ndarray) -> np.ndarray:
         """Per hash, the index of the row registered under it, -1 where none."""
+        if self.pending:
+            self._hash_pending()
         get = self.hashes.get
         return np.fromiter((get(h, -1) for h in hashes.tolist()), dtype=np.int64, count=len(hashes))

@@ -42,6 +42,9 @@ from .vector import VECTOR_TOKENS, compose_block, encode, row_hashes
 
 ELEMENTS = 1 << 20
 """Values (rows x cells) composed per batch at most (memory; not a semantic limit)."""
+SMALL_BATCH = 64
+"""Batches of fewer combinations are composed the reference way (numpy's fixed cost per call is
+more than Python's per filling there; the classes and counts are the same either way)."""
 
 
 @dataclass
@@ -201,6 +204,9 @@ class FastSketchSearch(SketchSearch):
         """Compose the batch, sort its combinations into classes; True when the table filled."""
         if not batch.blocks:
             return False
+        if batch.rows < SMALL_BATCH:
+            blocks, batch.blocks, batch.rows = batch.blocks, [], 0
+            return self._compose_each(i, context, blocks)
         blocks, (values, steps, counted, types) = batch.blocks, batch.compute()
         batch.blocks, batch.rows = [], 0
         table, before = self.table[i][context], self.fillings
@@ -213,9 +219,8 @@ class FastSketchSearch(SketchSearch):
         rows = _Rows(blocks, values, steps, counted, types, hashes)
         if i == 0:
             self._root_events(table, rows, new, stop, before)
-        else:
-            for p in new.tolist():
-                table.insert(rows.filling(p), self.max_classes, rows.hash(p))
+        elif len(new):
+            table.insert_new(rows.fillings(new), rows.hashes[new].tolist(), rows.values[new], self.max_classes)
         self.fillings = before + (stop + 1 if reason else len(values))
         if reason == "fillings":
             raise _Stop("fillings")
@@ -263,6 +268,18 @@ class FastSketchSearch(SketchSearch):
             elif filling.key() == self.fit_key:
                 self._fit(filling)
 
+    def _compose_each(self, i: int, context: int, blocks: list[_Block]) -> bool:
+        """A small batch one filling at a time, the reference way; True when the table filled."""
+        table = self.table[i][context]
+        for block in blocks:
+            for combo in product(*block.lists):
+                values, steps = compose(block.token, combo, self.cells[context], self.state)
+                filling = FastFilling.of_values(block.token, combo, values, steps, block.result, block.level)
+                self._add(i, context, filling)
+                if table.full:
+                    return True
+        return False
+
     def _exact(self, i: int, context: int, blocks: list[_Block], values, steps, counted) -> bool:
         """The batch one filling at a time with exact keys (after a hash collision)."""
         rows = _Rows(blocks, values, steps, counted, None, None)
@@ -285,6 +302,19 @@ class _Rows:
         srow = self.steps[p].copy() if self.counted[p] else None  # copies: the batch is not kept alive
         kids = block.kids(p - block.offset)
         return FastFilling(block.token, kids, self.values[p].copy(), srow, block.result, block.level)
+
+    def fillings(self, positions: np.ndarray) -> list[FastFilling]:
+        """The fillings at sorted `positions` (rows gathered once; each filling a view of them)."""
+        blocks = np.searchsorted(self.offsets, positions, side="right") - 1
+        values, counted = self.values[positions], self.counted[positions]
+        steps = self.steps[positions] if self.steps is not None else None
+        out = []
+        for j, (p, b) in enumerate(zip(positions.tolist(), blocks.tolist())):
+            block = self.blocks[b]
+            srow = steps[j] if counted[j] else None
+            kids = block.kids(p - block.offset)
+            out.append(FastFilling(block.token, kids, values[j], srow, block.result, block.level))
+        return out
 
     def hash(self, p: int) -> int:
         return int(self.hashes[p])
