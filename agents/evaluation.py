@@ -111,6 +111,8 @@ class Agent:
         budgets: per (corruption, task index), the random search's budget (e.g. what an agent ran).
         cpu_budgets: per (corruption, task index), the sketch search's CPU seconds (e.g. what an
             agent took); tasks without an entry get `decoding.cpu_budget`.
+        reference_search: the sketch searches (guided and classical) run the reference engine
+            instead of the fast one (the same classes and answer under a fillings budget).
     """
 
     policy: Policy | None = None
@@ -120,6 +122,7 @@ class Agent:
     search_budget: int = 640
     budgets: dict | None = None
     cpu_budgets: dict | None = None
+    reference_search: bool = False
 
 
 class _OneTaskEnv:
@@ -210,13 +213,13 @@ def _decoder(agent: Agent, envs, rounds, tasks, indices, level, seed, generators
     d = agent.decoding
     if agent.policy is not None and d.strategy == "guided":
         budget = SketchBudget(d.cpu_budget, d.fillings, d.nats_per_level)
-        return SketchDecoder(envs, agent.policy, [budget] * len(indices), rounds)
+        return SketchDecoder(envs, agent.policy, [budget] * len(indices), rounds, reference=agent.reference_search)
     if agent.policy is not None:
         return DecodingPolicy(agent.policy, envs, agent.decoding, rounds, generators)
     if agent.search == "sketch":
         cpu = [(agent.cpu_budgets or {}).get((float(level), i), d.cpu_budget) for i in indices]
         budgets = [SketchBudget(c, d.fillings if d.strategy == "guided" else 0) for c in cpu]
-        return SketchDecoder(envs, None, budgets, rounds, agent.search_weights)
+        return SketchDecoder(envs, None, budgets, rounds, agent.search_weights, agent.reference_search)
     budgets = [
         (agent.budgets or {}).get((float(level), i), agent.search_budget) for i in indices
     ]  # fmt: skip

@@ -50,20 +50,24 @@ class Config:
     method: str
     budget: float
     rounds: int
+    engine: str = "reference"
 
     def key(self) -> tuple:
-        return (self.set, self.mode, self.level, self.method, self.budget, self.rounds)
+        return (self.set, self.mode, self.level, self.method, self.budget, self.rounds, self.engine)
 
 
 def plan(sets: list[str], budgets: list[float]) -> list[Config]:
     """Every configuration, in the order that fills the headline table first: all methods at 0.3 s,
     the default decoding and the guided search at about its CPU (0.1 s), the guided search's rounds,
-    the classical search at 10 s, then the other budgets."""
+    both sketch searches on the fast engine, the classical search at 10 s, then the other budgets.
+    Rows run the reference engine of the sketch searches unless they say otherwise."""
     every = [(name, mode, level) for name in sets for mode, level in LEVELS]
     configs = [Config(*where, m, 0.3, 5 if m == "sampling" else 1) for where in every for m in METHODS[:4]]
     configs += [Config(*where, "best_of_k", 0.0, 5) for where in every]
     configs += [Config(*where, "guided", 0.1, 1) for where in every]  # at about best_of_k's CPU
     configs += [Config(*where, "guided", 0.3, rounds) for rounds in (2, 5) for where in every]
+    # The fast engine (issue 27) at the headline budget, beside the reference rows above.
+    configs += [Config(*where, m, 0.3, 1, "fast") for where in every for m in ("guided", "classical")]
     configs += [Config(*where, "classical", 10.0, 1) for where in every]
     for budget in (b for b in budgets if b != 0.3):
         configs += [Config(*where, m, budget, 5 if m == "sampling" else 1) for where in every for m in METHODS[:4]]
@@ -72,6 +76,12 @@ def plan(sets: list[str], budgets: list[float]) -> list[Config]:
 
 def agent_for(config: Config, policy, weights):
     """The `agents.evaluation.Agent` of one configuration."""
+    import dataclasses
+
+    return dataclasses.replace(_agent(config, policy, weights), reference_search=config.engine == "reference")
+
+
+def _agent(config: Config, policy, weights):
     from agents.evaluation import Agent
     from agents.strategies import Decoding
 
@@ -107,13 +117,14 @@ def run(config: Config, policy, weights) -> dict:
 
 def table(rows: list[dict]) -> str:
     """Held-out % (visible %) [CPU s a task] per set, mode/level and method at each budget."""
-    lines = ["| set | mode level | method | budget s | rounds | held-out % | visible % | CPU s/task | cands |",
-             "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
+    lines = ["| set | mode level | method | engine | budget s | rounds | held-out % | visible % | CPU s/task | cands |",
+             "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |"]  # fmt: skip
     order = {name: k for k, name in enumerate(SETS)}
     for r in sorted(rows, key=lambda r: (order.get(r["set"], 9), r["mode"], r["level"], r["budget"], r["method"],
                                          r["rounds"])):  # fmt: skip
         lines.append(
-            f"| {r['set']} | {r['mode']} {r['level']} | {r['method']} | {r['budget']} | {r['rounds']} | "
+            f"| {r['set']} | {r['mode']} {r['level']} | {r['method']} | {r.get('engine', 'reference')} | "
+            f"{r['budget']} | {r['rounds']} | "
             f"{100 * r['pass_held_out']:.1f} | {100 * r['pass_visible']:.1f} | {r['cpu_mean']:.3f} | "
             f"{r['candidates_mean']:.1f} |"
         )
@@ -130,13 +141,15 @@ def compact(rows: list[dict]) -> str:
         lines += [f"\n{name} ({mine[0]['tasks']} tasks): held-out % (CPU s a task)", "",
                   "| method | budget s | rounds | " + " | ".join(f"{m} {lv}" for m, lv in LEVELS) + " |",
                   "| --- | --- | --- |" + " --- |" * len(LEVELS)]  # fmt: skip
-        keys = sorted({(r["method"], r["budget"], r["rounds"]) for r in mine}, key=lambda k: (k[1], k[0], k[2]))
-        for method, budget, rounds in keys:
+        keys = sorted({(r["method"], r["budget"], r["rounds"], r.get("engine", "reference")) for r in mine},
+                      key=lambda k: (k[1], k[0], k[2], k[3]))  # fmt: skip
+        for method, budget, rounds, engine in keys:
             cells = []
             for mode, level in LEVELS:
-                found = [r for r in mine if (r["method"], r["budget"], r["rounds"], r["mode"], r["level"]) ==
-                         (method, budget, rounds, mode, level)]  # fmt: skip
+                found = [r for r in mine if (r["method"], r["budget"], r["rounds"], r.get("engine", "reference"),
+                                             r["mode"], r["level"]) == (method, budget, rounds, engine, mode, level)]
                 cells.append(f"{100 * found[0]['pass_held_out']:.1f} ({found[0]['cpu_mean']:.2f})" if found else "")
+            method = method if engine == "reference" else f"{method} ({engine} engine)"
             lines.append(f"| {method} | {budget} | {rounds} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
@@ -154,7 +167,7 @@ def main() -> None:
     out = Path(args.out)
     rows = [json.loads(line) for line in out.read_text().splitlines()] if out.exists() else []
     if not args.table:
-        rows += run_missing(args, out, {tuple(Config(**{k: r[k] for k in Config.__dataclass_fields__}).key())
+        rows += run_missing(args, out, {Config(**{k: r.get(k, "reference") for k in Config.__dataclass_fields__}).key()
                                         for r in rows})  # fmt: skip
     print(compact(rows) if args.compact else table(rows))
 
