@@ -30,13 +30,18 @@ ROW_TYPES = (INT, BOOL)
 
 
 class FastFilling(Filling):
-    """A `Filling` whose int or bool values are an int64 row (`row`), steps a row or None (`srow`)."""
+    """A `Filling` whose int or bool values are an int64 row (`row`), steps a row or None (`srow`).
 
-    __slots__ = ("row", "srow", "_values", "_steps")
+    `values` and `steps` (the reference's tuples) are filled in by `materialise()`, which whoever
+    reads them calls first (the reference's `compose` on a block's children, a root match, a test):
+    plain attributes, so that the reference's per-cell loops read them at full speed.
+    """
+
+    __slots__ = ("row", "srow")
 
     def __init__(self, token: int, kids: tuple, row, srow, typ: int, level: int, values=None, steps=None) -> None:
         self.token, self.kids, self.type, self.level = token, kids, typ, level
-        self.row, self.srow, self._values, self._steps = row, srow, values, steps
+        self.row, self.srow, self.values, self.steps = row, srow, values, steps
         self.size = 1 + sum(k.size for k in kids)
         self._closure = None
 
@@ -47,17 +52,13 @@ class FastFilling(Filling):
         srow = None if steps is None else np.asarray(steps, dtype=np.int64)
         return cls(token, kids, row, srow, typ, level, values, steps)
 
-    @property
-    def values(self) -> tuple:  # type: ignore[override]
-        if self._values is None:
-            self._values = decode(self.row, self.type)
-        return self._values
-
-    @property
-    def steps(self):  # type: ignore[override]
-        if self._steps is None and self.srow is not None:
-            self._steps = tuple(self.srow.tolist())
-        return self._steps
+    def materialise(self) -> FastFilling:
+        """Fill in `values` and `steps` from the rows (once)."""
+        if self.values is None:
+            self.values = decode(self.row, self.type)
+            if self.srow is not None:
+                self.steps = tuple(self.srow.tolist())
+        return self
 
     def key(self) -> tuple:
         """Exact: (type, row bytes) for int and bool, the reference key otherwise."""
@@ -67,7 +68,7 @@ class FastFilling(Filling):
 
     def reference_key(self) -> tuple:
         """The reference search's key for this class (`Filling.key`)."""
-        return Filling.key(self)
+        return Filling.key(self.materialise())
 
 
 @dataclass

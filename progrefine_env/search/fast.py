@@ -171,6 +171,7 @@ class FastSketchSearch(SketchSearch):
                 continue
             if self._flush(i, context, batch):
                 return True
+            _materialise(lists)
             for combo in product(*lists):
                 values, steps = compose(tok, combo, self.cells[context], self.state)
                 self._add(i, context, FastFilling.of_values(tok, combo, values, steps, result, level))
@@ -261,7 +262,7 @@ class FastSketchSearch(SketchSearch):
         fresh = set(new.tolist())
         for p in sorted(fresh.union(np.asarray(fits).tolist())):
             self.fillings = before + p + 1
-            filling = rows.filling(p)
+            filling = rows.filling(p).materialise()
             if p in fresh:
                 table.insert(filling, self.max_classes, rows.hash(p))
                 self._at_root(filling)
@@ -272,6 +273,7 @@ class FastSketchSearch(SketchSearch):
         """A small batch one filling at a time, the reference way; True when the table filled."""
         table = self.table[i][context]
         for block in blocks:
+            _materialise(block.lists)
             for combo in product(*block.lists):
                 values, steps = compose(block.token, combo, self.cells[context], self.state)
                 filling = FastFilling.of_values(block.token, combo, values, steps, block.result, block.level)
@@ -284,10 +286,18 @@ class FastSketchSearch(SketchSearch):
         """The batch one filling at a time with exact keys (after a hash collision)."""
         rows = _Rows(blocks, values, steps, counted, None, None)
         for p in range(len(values)):
-            self._add(i, context, rows.filling(p))
+            self._add(i, context, rows.filling(p).materialise())
             if self.table[i][context].full:
                 return True
         return False
+
+
+def _materialise(lists: list) -> None:
+    """The reference's values and steps of every filling in `lists` (before `compose` reads them)."""
+    for lst in lists:
+        for f in lst:
+            if f.values is None:
+                f.materialise()
 
 
 class _Rows:
