@@ -7,7 +7,9 @@ probability ratios never turn into NaN (the same choice as sb3-contrib's `Maskab
 
 - `MaskedNodeCategorical`: `rewrite` mode, one token per node, `[B, N, V]`; `log_prob` and
   `entropy` are summed over the real nodes (a rewrite action is the joint choice of all of them).
-- `MaskedFlatCategorical`: `edit` mode, one `(node, token)` pair per step over `[B, N * V]`.
+- `MaskedFlatCategorical`: `edit` mode, one `(node, token)` pair per step over `[B, N * V]`,
+  under `edit_mask` (the env's edit-mode `action_masks()`: no node's current token, so every
+  allowed edit changes the program).
 """
 
 from __future__ import annotations
@@ -16,6 +18,24 @@ import torch
 
 MASK_FILL = -1e8
 """Logit given to disallowed tokens: exp() underflows to exactly 0, and it stays finite."""
+
+
+def edit_mask(grammar_mask: torch.Tensor, tokens: torch.Tensor, node_mask: torch.Tensor) -> torch.Tensor:
+    """`edit` mode's allowed `(node, token)` pairs from an observation: the grammar mask of the real
+    nodes without each node's current token (an edit that changes nothing is not one), and where
+    that leaves nothing, the env's stop (the root's current token) alone. The same rule as
+    `progrefine_env.env.edit_mask`, so this is exactly the env's `action_masks()`.
+
+    Shapes: grammar_mask [B, N, V]; tokens, node_mask [B, N] (any dtype: SB3 hands floats);
+    returns bool [B, N, V].
+    """
+    current = torch.zeros(grammar_mask.shape, dtype=torch.bool, device=grammar_mask.device)
+    current.scatter_(-1, tokens.long().unsqueeze(-1), True)
+    allowed = grammar_mask.bool() & node_mask.bool().unsqueeze(-1) & ~current
+    empty = ~allowed.flatten(1).any(1)
+    stop = torch.zeros_like(allowed)
+    stop[:, 0] = current[:, 0] & empty.unsqueeze(-1)
+    return allowed | stop
 
 
 def _masked_log_softmax(logits: torch.Tensor, mask: torch.Tensor, temperature: float) -> torch.Tensor:

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import torch
 
-from .distribution import MaskedFlatCategorical, MaskedNodeCategorical
+from .distribution import MaskedFlatCategorical, MaskedNodeCategorical, edit_mask
 
 
 def test_guided_weights(obs: Mapping[str, torch.Tensor], failure_weight: float) -> torch.Tensor:
@@ -30,9 +30,10 @@ def rewrite_imitation_loss(
 
 
 def edit_imitation_loss(logits: torch.Tensor, obs: Mapping[str, torch.Tensor], targets: torch.Tensor) -> torch.Tensor:
-    """Mean cross-entropy of the expert's single edit (`node * V + token`, [B]) over the real nodes'
-    allowed edits (the expert's edit added to the allowed set, as above)."""
-    allowed = (obs["grammar_mask"].bool() & obs["node_mask"].bool().unsqueeze(-1)).flatten(1)
+    """Mean cross-entropy of the expert's single edit (`node * V + token`, [B]) over the edits the
+    policy may take (`edit_mask`: no current token), the expert's edit added to the allowed set,
+    as above."""
+    allowed = edit_mask(obs["grammar_mask"], obs["tokens"], obs["node_mask"]).flatten(1)
     allowed = allowed.scatter(-1, targets.long().unsqueeze(-1), True)
     return -MaskedFlatCategorical(logits, allowed).log_prob(targets).mean()
 

@@ -28,6 +28,7 @@ from torch.utils.tensorboard import SummaryWriter
 
 import progrefine_env  # noqa: F401  (registers ProgramRefine-v0)
 from agents.checkpoint import load_checkpoint
+from agents.distribution import edit_mask
 from agents.network import ModelConfig, RefineNet
 from agents.policy import action_distribution
 from train.cli import add_dataclass_flags, build_dataclass
@@ -131,10 +132,10 @@ class Agent(nn.Module):
 
 
 def allowed(obs: dict[str, torch.Tensor], action: torch.Tensor, action_mode: str) -> torch.Tensor:
-    """[B] whether each action lies inside its observation's grammar mask (checked every step)."""
+    """[B] whether each action lies inside its observation's action mask (checked every step)."""
     mask = obs["grammar_mask"].bool()
-    if action_mode == "edit":
-        mask = (mask & obs["node_mask"].bool().unsqueeze(-1)).flatten(1)
+    if action_mode == "edit":  # a real node and a token that changes it
+        mask = edit_mask(mask, obs["tokens"], obs["node_mask"]).flatten(1)
         return mask.gather(1, action.long().unsqueeze(1)).squeeze(1)
     return mask.gather(2, action.long().unsqueeze(2)).squeeze(2).all(1)
 

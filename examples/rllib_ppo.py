@@ -35,6 +35,7 @@ from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 import progrefine_env  # noqa: F401  (registers ProgramRefine-v0)
 from agents.checkpoint import load_checkpoint
 from agents.integrations.rllib_module import RefineRLModule
+from progrefine_env.env import edit_mask
 from train.cli import add_dataclass_flags, build_dataclass
 from train.errors import user_errors
 
@@ -104,9 +105,9 @@ def count_masked_actions(*, metrics_logger=None, samples=None, **kwargs) -> None
             obs = observations[t] if isinstance(observations, list) else {k: v[t] for k, v in observations.items()}
             allowed = obs["grammar_mask"].astype(bool)
             action = np.asarray(actions[t])
-            if action.ndim == 0:  # edit: node * V + token, only real nodes
+            if action.ndim == 0:  # edit: node * V + token, a real node and not its current token
                 node, token = divmod(int(action), allowed.shape[1])
-                ok = bool(obs["node_mask"][node]) and allowed[node, token]
+                ok = edit_mask(allowed, obs["tokens"], obs["node_mask"])[node, token]
             else:  # rewrite: one token per node (padded nodes: only <pad>)
                 ok = allowed[np.arange(len(action)), action].all()
             checked, masked = checked + 1, masked + (not ok)

@@ -20,6 +20,7 @@ pytest.importorskip("ray.rllib", reason="ray[rllib] is not installed (make test-
 from ray.rllib.core.columns import Columns  # noqa: E402
 
 from agents.checkpoint import load_checkpoint  # noqa: E402
+from agents.distribution import edit_mask  # noqa: E402
 from agents.integrations.rllib_module import RefineRLModule  # noqa: E402
 from progrefine_env.wrappers import ActionMaskObservation  # noqa: E402
 
@@ -59,8 +60,8 @@ def test_module_samples_only_allowed_actions(action_mode):
     )
     obs = observations(env, 24, np.random.default_rng(0))
     allowed = obs["grammar_mask"].bool()
-    if action_mode == "edit":
-        allowed &= obs["node_mask"].bool().unsqueeze(-1)
+    if action_mode == "edit":  # the env's edit-mode mask: no node's current token (issue 23)
+        allowed = edit_mask(obs["grammar_mask"], obs["tokens"], obs["node_mask"])
     with torch.no_grad():
         inputs = module.forward_exploration({Columns.OBS: obs})[Columns.ACTION_DIST_INPUTS]
         dist = module.get_exploration_action_dist_cls().from_logits(inputs)
@@ -115,6 +116,23 @@ def test_module_warm_starts_from_the_supervised_checkpoint():
     model, _ = load_checkpoint(CHECKPOINT)
     for name, tensor in model.state_dict().items():
         assert torch.equal(module.net.state_dict()[name], tensor), name
+
+
+def test_the_warm_started_greedy_edit_module_changes_the_program_on_its_first_step():
+    env = make(action_mode="edit", corruption=0.5)
+    module = RefineRLModule(
+        observation_space=env.observation_space, action_space=env.action_space,
+        model_config={"checkpoint": str(CHECKPOINT)},
+    )  # fmt: skip
+    for seed in range(12):
+        obs, _ = env.reset(seed=seed)
+        batch = {Columns.OBS: {key: torch.as_tensor(value)[None] for key, value in obs.items()}}
+        with torch.no_grad():
+            inputs = module.forward_inference(batch)[Columns.ACTION_DIST_INPUTS]
+        action = module.get_inference_action_dist_cls().from_logits(inputs).to_deterministic().sample()
+        before = env.unwrapped.program
+        _, _, _, _, info = env.step(int(action[0]))
+        assert env.unwrapped.program != before and info["nodes_changed"] == 1, seed
 
 
 @pytest.mark.parametrize("action_mode", MODES)
