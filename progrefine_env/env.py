@@ -10,7 +10,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from . import expert
+from . import expert, picture
 from .corruption import CORRUPTION_MODES, corrupt, corruption_level, validate_corruption
 from .feedback import NUM_OUTCOMES, VALUE_FEATURES, Feedback, run_tests, summarize_many
 from .graph import EDGE_TYPES, encode_edges, max_edges_for, static_graph
@@ -162,9 +162,14 @@ class ProgramRefineEnv(gym.Env):
       at least one node; 1.0 corrupts every node.
     * `corruption_mode`: "mask" (nodes become `<mask>`) or "noise" (random well-typed tokens).
     * `max_nodes`, `max_tests`: array sizes; a task with more nodes or visible tests is refused.
-    * `render_mode`: None, "ansi" or "human"; another raises `UnsupportedRenderMode` (a ValueError
-      that is also a TypeError, so that SB3's `make_vec_env`, which asks for "rgb_array", falls back
-      to no render mode).
+    * `render_mode`: None, "ansi" (text), "human" (the text, printed) or "rgb_array" (a picture,
+      uint8 `[540, 960, 3]`: the program tree, each node's token, `<mask>` nodes dashed, the last
+      step's edits thick blue and the episode's thin blue, the test signal (`node_suspicion`) as
+      colour, green to red; `progrefine_env.picture`, drawn with matplotlib's Agg backend, no display
+      needed), so that `gymnasium.wrappers.RecordVideo` can record episodes. "rgb_array" needs
+      matplotlib (`pip install matplotlib`, in `progrefine[agents]`); without it, or for another
+      mode, `UnsupportedRenderMode` is raised (a ValueError that is also a TypeError, so that SB3's
+      `make_vec_env`, which asks for "rgb_array", falls back to no render mode).
     * `expert_labels`: add the expert's next action to every `info` (privileged; for imitation
       learning: `agents.collector` hands it to the trainer and to expert/mixture policies only).
     * `eval_accuracy`: add `token_accuracy` and `exact` to every `info` (privileged; for
@@ -185,6 +190,7 @@ class ProgramRefineEnv(gym.Env):
     ## Version History
 
     * v0: initial release.
+    * v0, issue 23: `render_mode="rgb_array"` (pictures; `metadata["render_modes"]` lists it).
     * v0, issue 23 (edit mode): `action_masks()` no longer allows a node's current token, so every
       allowed edit changes the program (a supervised policy, most confident in the current token,
       used to repeat a no-op until truncation); naming a node's current token, a no-op step before,
@@ -193,7 +199,7 @@ class ProgramRefineEnv(gym.Env):
       mask from the observation, and `agents.distribution.edit_mask` is the same in torch.
     """
 
-    metadata = {"render_modes": ["ansi", "human"], "render_fps": 2}
+    metadata = {"render_modes": ["ansi", "human", "rgb_array"], "render_fps": 2}
 
     def __init__(
         self,
@@ -221,6 +227,8 @@ class ProgramRefineEnv(gym.Env):
             raise UnsupportedRenderMode(
                 f"render_mode={render_mode!r} is not one of {[None, *self.metadata['render_modes']]}"
             )
+        if render_mode == "rgb_array" and not picture.matplotlib_available():
+            raise UnsupportedRenderMode("render_mode='rgb_array' draws with matplotlib: pip install matplotlib")
         if max_steps is not None and max_steps < 1:
             raise ValueError(f"max_steps must be at least 1, got {max_steps}")
         self.corruption = validate_corruption(corruption)
@@ -259,7 +267,7 @@ class ProgramRefineEnv(gym.Env):
             feedback = run_tests(program, task.input_types, task.tests, subtree_values=self._subtree_values)
             if feedback.num_passed < len(task.tests):
                 break
-        self._program, self._previous = program, program
+        self._program, self._previous, self._start = program, program, program
         self._feedback_cache: dict[tuple[int, ...], Feedback] = {program.tokens: feedback}
         self._visible_cache: dict[tuple[int, ...], int] = {}  # run_visible_tests, this episode
         self._feedback = feedback
@@ -602,15 +610,32 @@ class ProgramRefineEnv(gym.Env):
 
     # ----------------------------------------------------------------------------- render
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
         if self.render_mode is None:
-            gym.logger.warn("render() called without a render_mode; pass render_mode='ansi' or 'human'")
+            gym.logger.warn("render() called without a render_mode; pass render_mode='ansi', 'human' or 'rgb_array'")
             return None
+        if self.render_mode == "rgb_array":
+            return picture.render_rgb(self.picture_state())
         text = self._render_text()
         if self.render_mode == "human":
             print(text)
             return None
         return text
+
+    def picture_state(self) -> picture.State:
+        """What `render_mode="rgb_array"` draws of the current state (`progrefine_env.picture`)."""
+        program, feedback = self._program, self._feedback
+        outcomes = " ".join("ok" if c == 0 else _outcome_name(c) for c in feedback.outcomes.tolist())
+        edited = frozenset(i for i, (a, b) in enumerate(zip(program.tokens, self._start.tokens)) if a != b)
+        return picture.State(
+            program=program,
+            suspicion=(np.zeros(len(program)) if feedback.passed.all() else None if not feedback.reached_failing.any()
+                       else np.asarray(feedback.ochiai)),  # fmt: skip
+            changed=frozenset(self._last_changed),
+            edited=edited,
+            title=f"step {self.steps}/{self.max_steps}   tests {feedback.num_passed}/{len(self._task.tests)}: "
+            + outcomes,
+        )
 
     def _render_text(self) -> str:
         """Program with changed nodes in [brackets] and suspicious nodes suffixed '?', then tests."""
