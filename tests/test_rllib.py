@@ -142,7 +142,7 @@ def test_rllib_example_trains_ppo_with_two_env_runners(task_file, action_mode): 
         "--iterations", "2", "--env-runners", "2", "--train-batch", "64", "--minibatch", "32", "--epochs", "1",
         "--hidden", "16", "--layers", "1", "--eval-episodes", "2", timeout=900,
     )  # fmt: skip
-    assert len(re.findall(r"^iteration +\d+ +env steps +\d+ ", out, re.M)) == 2
+    assert len(re.findall(r"^iteration +\d+ +env steps +\d+ .* time/sps \d+\.\d$", out, re.M)) == 2
     checked = re.search(r"^masked actions taken: 0 of (\d+) checked$", out, re.M)
     assert checked and int(checked.group(1)) >= 64  # every action of both iterations was checked
     assert re.search(r"^eval: mean return [+-]\d\.\d{3}, solved \d/2$", out, re.M)
