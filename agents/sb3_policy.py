@@ -12,10 +12,10 @@ SB3's policy split (NOTES.md) maps one to one onto `agents.network.RefineNet`:
 
 - features extractor (`GraphFeaturesExtractor`): the `GraphBackbone`. SB3 hands it float tensors
   (it casts integer `Box`es to float); the integer keys are cast back with `.long()` here. Its
-  output is one flat row per observation: per-node embeddings, the node mask and the action mask
-  (so that the action head can mask: the grammar mask in `rewrite` mode, `edit_mask` in `edit`
-  mode, where no node's current token is allowed, as in the env's `action_masks()`), and the
-  pooled embedding.
+  output is one flat row per observation: per-node embeddings, the node mask (in `edit` mode the
+  current tokens instead) and the grammar mask, so that the action head can mask as the env does
+  (`edit` mode: `agents.distribution.edit_mask`, no node's current token, and `edit_scores`), and
+  the pooled embedding.
 - `mlp_extractor` (`GraphLatents`): the per-node part to the actor, the pooled one through the
   value head's hidden layer to the critic.
 - `action_net` (`PerNodeActionHead`): `RefineNet.token_head` applied to every node, disallowed
@@ -44,8 +44,10 @@ from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from torch import nn
 
+from progrefine_env.lang import PAD
+
 from .checkpoint import load_checkpoint
-from .distribution import MASK_FILL, MaskedFlatCategorical, MaskedNodeCategorical, edit_mask
+from .distribution import MASK_FILL, MaskedFlatCategorical, MaskedNodeCategorical, edit_mask, edit_scores
 from .network import GraphBackbone, ModelConfig, RefineNet
 
 
@@ -60,12 +62,13 @@ class GraphFeaturesExtractor(BaseFeaturesExtractor):
     Args:
         observation_space: the env's `Dict` observation space.
         model_config: the backbone's architecture (a `ModelConfig` or its dict).
-        action_mode: "rewrite" or "edit" (the policies set it from the action space): which mask
-            the output carries.
+        action_mode: "rewrite" or "edit" (the policies set it from the action space): whether the
+            output carries the node mask or the current tokens.
 
     Shapes:
         input: observation dict of float tensors (SB3's preprocessing), batch B.
-        output: [B, N*H + N + N*V + H]: node embeddings, node mask, action mask, pooled embedding.
+        output: [B, N*H + N + N*V + H]: node embeddings, node mask (`edit`: current tokens), grammar
+            mask, pooled embedding.
     """
 
     def __init__(
@@ -87,11 +90,8 @@ class GraphFeaturesExtractor(BaseFeaturesExtractor):
     def forward(self, observations: dict[str, torch.Tensor]) -> torch.Tensor:
         obs = {k: v.long() if k in self._integer_keys else v for k, v in observations.items()}
         nodes, pooled = self.backbone(obs)
-        if self.action_mode == "edit":
-            allowed = edit_mask(observations["grammar_mask"], observations["tokens"], observations["node_mask"])
-        else:
-            allowed = observations["grammar_mask"]
-        masks = (observations["node_mask"].float(), allowed.float().flatten(1))
+        per_node = observations["tokens" if self.action_mode == "edit" else "node_mask"].float()
+        masks = (per_node, observations["grammar_mask"].float().flatten(1))
         return torch.cat([nodes.flatten(1), *masks, pooled], dim=1)
 
 
@@ -119,9 +119,10 @@ class GraphLatents(nn.Module):
 
 
 class PerNodeActionHead(nn.Module):
-    """`RefineNet.token_head` on every node, disallowed tokens filled with `MASK_FILL` (the mask the
-    features extractor passes on: in `edit` mode padded nodes and current tokens allow nothing; in
-    `rewrite` mode padded nodes allow only `<pad>`, as the env's masks).
+    """`RefineNet.token_head` on every node, disallowed tokens filled with `MASK_FILL`, as the env's
+    masks: in `rewrite` mode the grammar mask (padded nodes: only `<pad>`); in `edit` mode
+    `edit_mask` (padded nodes and current tokens allow nothing) over `edit_scores`, exactly as
+    `agents.policy.action_distribution` (padded slots hold `<pad>`, token 0: the node mask).
 
     Shapes: input [B, N*H + N + N*V] (`GraphLatents`' actor latent); output [B, N*V] logits.
     """
@@ -133,9 +134,16 @@ class PerNodeActionHead(nn.Module):
 
     def forward(self, latent: torch.Tensor) -> torch.Tensor:
         n, h, v = self.num_nodes, self.hidden, self.vocab
-        nodes, _, allowed = latent.split([n * h, n, n * v], dim=1)
-        allowed = allowed.view(-1, n, v) > 0.5
+        nodes, per_node, grammar = latent.split([n * h, n, n * v], dim=1)
+        grammar = grammar.view(-1, n, v) > 0.5
         logits = self.token_head(nodes.view(-1, n, h)).float()
+        if self.action_mode == "edit":
+            tokens = per_node.round().long()
+            real = tokens != PAD
+            allowed = edit_mask(grammar, tokens, real)
+            logits = edit_scores(logits, grammar, tokens, real)
+        else:
+            allowed = grammar
         return logits.masked_fill(~allowed, MASK_FILL).flatten(1)
 
 

@@ -19,11 +19,12 @@ from env_tasks import TASKS, make_env
 
 from agents.batching import stack_observations, to_tensors
 from agents.checkpoint import load_checkpoint
-from agents.distribution import edit_mask
+from agents.distribution import HOLE_LOG_PROB, edit_mask, edit_scores
 from agents.losses import edit_imitation_loss
 from agents.network import ModelConfig, RefineNet
 from agents.policy import GraphPolicy, UniformPolicy, action_distribution
 from progrefine_env.env import ProgramRefineEnv
+from progrefine_env.lang import VOCAB_SIZE
 from progrefine_env.tasks.io import load_tasks
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -81,7 +82,8 @@ def test_the_edit_imitation_loss_scores_within_the_same_mask():
     tensors = to_tensors(obs)
     logits = torch.randn(*tensors["grammar_mask"].shape)
     targets = torch.as_tensor([int(np.flatnonzero(m)[0]) for m in masks])
-    expected = -torch.log_softmax(logits.flatten(1).masked_fill(~torch.as_tensor(masks), -1e8), -1)
+    scores = edit_scores(logits, tensors["grammar_mask"], tensors["tokens"], tensors["node_mask"])
+    expected = -torch.log_softmax(scores.flatten(1).masked_fill(~torch.as_tensor(masks), -1e8), -1)
     assert torch.allclose(edit_imitation_loss(logits, tensors, targets), expected.gather(1, targets[:, None]).mean())
 
 
@@ -112,6 +114,22 @@ def test_the_warm_started_greedy_edit_policy_changes_the_program_on_its_first_st
     model, _ = load_checkpoint(CHECKPOINT)
     actions = GraphPolicy(model, "edit").act(stack_observations([o for *_, o in starts]), deterministic=True).actions
     assert_first_steps_edit(env, starts, actions)
+    # ... and it fills a hole first (edit_scores: keeping a hole is worth nothing), as a round does
+    for (*_, obs), action in zip(starts, actions):
+        assert obs["masked"][int(action) // VOCAB_SIZE]
+
+
+def test_edit_scores_compare_each_edit_with_keeping_the_node():
+    logits = torch.tensor([[[0.0, 2.0, 1.0], [3.0, 0.0, 0.0]]])  # 2 nodes, 3 tokens
+    grammar = torch.tensor([[[1, 1, 1], [0, 1, 1]]])  # node 1 holds token 0, outside its mask: a hole
+    tokens, nodes = torch.tensor([[1, 0]]), torch.ones(1, 2)
+    scores = edit_scores(logits, grammar, tokens, nodes)
+    per_node = torch.log_softmax(logits[0, 0], -1)
+    assert torch.allclose(scores[0, 0], per_node - per_node[1])  # against the current token
+    hole = torch.log_softmax(logits[0, 1, 1:], -1)
+    assert torch.allclose(scores[0, 1, 1:], hole - HOLE_LOG_PROB)  # against a hole's worthless "keep"
+    dist = action_distribution(logits, {"grammar_mask": grammar, "tokens": tokens, "node_mask": nodes}, "edit")
+    assert dist.mode().item() // 3 == 1  # the hole is filled before the settled node changes
 
 
 @pytest.mark.parametrize("algo", ["maskable", "ppo"])
