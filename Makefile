@@ -27,7 +27,8 @@ test-slow: setup
 
 # RLlib in its own virtual environment: ray[rllib] pins gymnasium 1.2.2, constraints.txt pins 1.4.0.
 # Runs the env's checks (check_env, vector envs, wrappers) on gymnasium 1.2.2, then RLlib's PPO with
-# our RLModule and 2 env runners (tests/test_rllib.py, skipped in `make test`).
+# our RLModule and 2 env runners (tests/test_rllib.py, skipped in `make test`). CI runs it after `make test`
+# (.ci/run): clean, install included, 202 s on 2 cores (issue 23).
 $(RLLIB_STAMP): pyproject.toml constraints-rllib.txt
 	$(PYTHON) -m venv $(RLLIB_VENV)
 	$(RLLIB_PY) -m pip install -q -c constraints-rllib.txt torch==2.13.0

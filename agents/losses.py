@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import torch
 
-from .distribution import MaskedFlatCategorical, MaskedNodeCategorical
+from .distribution import MaskedFlatCategorical, MaskedNodeCategorical, edit_mask, edit_scores
 
 
 def test_guided_weights(obs: Mapping[str, torch.Tensor], failure_weight: float) -> torch.Tensor:
@@ -30,11 +30,14 @@ def rewrite_imitation_loss(
 
 
 def edit_imitation_loss(logits: torch.Tensor, obs: Mapping[str, torch.Tensor], targets: torch.Tensor) -> torch.Tensor:
-    """Mean cross-entropy of the expert's single edit (`node * V + token`, [B]) over the real nodes'
-    allowed edits (the expert's edit added to the allowed set, as above)."""
-    allowed = (obs["grammar_mask"].bool() & obs["node_mask"].bool().unsqueeze(-1)).flatten(1)
-    allowed = allowed.scatter(-1, targets.long().unsqueeze(-1), True)
-    return -MaskedFlatCategorical(logits, allowed).log_prob(targets).mean()
+    """Mean cross-entropy of the expert's single edit (`node * V + token`, [B]) over the edits the
+    policy may take (`edit_mask`: no current token; scored by `edit_scores`, as the policy acts),
+    the expert's edit added to the allowed set, as above."""
+    tokens, nodes, target = obs["tokens"], obs["node_mask"], targets.long().unsqueeze(-1)
+    # the expert's edit joins the grammar mask too, so that its node's softmax gives it a finite score
+    grammar = obs["grammar_mask"].bool().flatten(1).scatter(-1, target, True).view(obs["grammar_mask"].shape)
+    allowed = edit_mask(grammar, tokens, nodes).flatten(1).scatter(-1, target, True)
+    return -MaskedFlatCategorical(edit_scores(logits, grammar, tokens, nodes), allowed).log_prob(targets).mean()
 
 
 # ----------------------------------------------------------------------------- policy gradient

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import re
+from pathlib import Path
 
 
 def plot_report(report: dict, path: str | os.PathLike, title: str = "Refinement") -> None:
@@ -29,3 +31,21 @@ def plot_report(report: dict, path: str | os.PathLike, title: str = "Refinement"
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def save_task_pictures(report: dict, tasks, folder: str | os.PathLike) -> list[Path]:
+    """One PNG per task and level of `report` (its per-task results) in `folder`: the task's start
+    and each round's program as trees (`progrefine_env.picture`: tokens, holes, edits, the tests'
+    signal as colour). `tasks` is the task list the report ran on. Returns the paths written."""
+    from progrefine_env.picture import rounds_states, save_rounds
+
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for result in report["per_task"]:
+        task = tasks[result["index"]]
+        name = re.sub(r"[^A-Za-z0-9_.-]+", "_", result["task"] or f"task{result['index']}")
+        path = folder / f"{result['corruption']:.2f}-{result['index']:04d}-{name}.png"
+        save_rounds(rounds_states(task, [result["start_program"], *result["programs"]]), path)
+        paths.append(path)
+    return paths

@@ -18,7 +18,7 @@ import numpy as np
 import torch
 
 from .batching import to_tensors
-from .distribution import MaskedFlatCategorical, MaskedNodeCategorical
+from .distribution import MaskedFlatCategorical, MaskedNodeCategorical, edit_mask, edit_scores
 from .network import RefineNet
 
 ACTION_MODES = ("rewrite", "edit")
@@ -54,12 +54,14 @@ def action_distribution(
     logits: torch.Tensor, obs: Mapping[str, torch.Tensor], action_mode: str, temperature: float = 1.0
 ) -> MaskedNodeCategorical | MaskedFlatCategorical:
     """The masked distribution of an action mode: per-node tokens (`rewrite`) or one (node, token)
-    pair among the real nodes (`edit`, the env's `action_masks()` layout)."""
+    pair that changes the program (`edit`: `edit_mask`, the env's `action_masks()`, scored by
+    `edit_scores`), from the observation's `grammar_mask`, `node_mask` and (`edit`) `tokens`."""
     if action_mode == "rewrite":
         return MaskedNodeCategorical(logits, obs["grammar_mask"], obs["node_mask"], temperature)
     if action_mode == "edit":
-        mask = obs["grammar_mask"].bool() & obs["node_mask"].bool().unsqueeze(-1)
-        return MaskedFlatCategorical(logits, mask, temperature)
+        grammar, tokens, nodes = obs["grammar_mask"], obs["tokens"], obs["node_mask"]
+        scores = edit_scores(logits, grammar, tokens, nodes)
+        return MaskedFlatCategorical(scores, edit_mask(grammar, tokens, nodes), temperature)
     raise ValueError(f"action_mode={action_mode!r} is not one of {ACTION_MODES}")
 
 
@@ -120,7 +122,7 @@ class UniformPolicy:
         self.action_mode = action_mode
 
     def act(self, obs, *, deterministic=False, generator=None, expert_actions=None) -> PolicyStep:
-        tensors = {k: torch.as_tensor(obs[k]) for k in ("grammar_mask", "node_mask")}
+        tensors = {k: torch.as_tensor(obs[k]) for k in ("grammar_mask", "node_mask", "tokens")}
         logits = torch.zeros(tensors["grammar_mask"].shape)
         actions = action_distribution(logits, tensors, self.action_mode).sample(generator)
         return PolicyStep(actions.numpy())

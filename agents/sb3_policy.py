@@ -12,8 +12,10 @@ SB3's policy split (NOTES.md) maps one to one onto `agents.network.RefineNet`:
 
 - features extractor (`GraphFeaturesExtractor`): the `GraphBackbone`. SB3 hands it float tensors
   (it casts integer `Box`es to float); the integer keys are cast back with `.long()` here. Its
-  output is one flat row per observation: per-node embeddings, the node mask and grammar mask
-  (so that the action head can mask), and the pooled embedding.
+  output is one flat row per observation: per-node embeddings, the node mask (in `edit` mode the
+  current tokens instead) and the grammar mask, so that the action head can mask as the env does
+  (`edit` mode: `agents.distribution.edit_mask`, no node's current token, and `edit_scores`), and
+  the pooled embedding.
 - `mlp_extractor` (`GraphLatents`): the per-node part to the actor, the pooled one through the
   value head's hidden layer to the critic.
 - `action_net` (`PerNodeActionHead`): `RefineNet.token_head` applied to every node, disallowed
@@ -42,8 +44,10 @@ from stable_baselines3.common.policies import ActorCriticPolicy
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from torch import nn
 
+from progrefine_env.lang import PAD
+
 from .checkpoint import load_checkpoint
-from .distribution import MASK_FILL, MaskedFlatCategorical, MaskedNodeCategorical
+from .distribution import MASK_FILL, MaskedFlatCategorical, MaskedNodeCategorical, edit_mask, edit_scores
 from .network import GraphBackbone, ModelConfig, RefineNet
 
 
@@ -58,13 +62,24 @@ class GraphFeaturesExtractor(BaseFeaturesExtractor):
     Args:
         observation_space: the env's `Dict` observation space.
         model_config: the backbone's architecture (a `ModelConfig` or its dict).
+        action_mode: "rewrite" or "edit" (the policies set it from the action space): whether the
+            output carries the node mask or the current tokens.
 
     Shapes:
         input: observation dict of float tensors (SB3's preprocessing), batch B.
-        output: [B, N*H + N + N*V + H]: node embeddings, node mask, grammar mask, pooled embedding.
+        output: [B, N*H + N + N*V + H]: node embeddings, node mask (`edit`: current tokens), grammar
+            mask, pooled embedding.
     """
 
-    def __init__(self, observation_space: spaces.Dict, model_config: ModelConfig | dict | None = None) -> None:
+    def __init__(
+        self,
+        observation_space: spaces.Dict,
+        model_config: ModelConfig | dict | None = None,
+        action_mode: str = "rewrite",
+    ) -> None:
+        if action_mode not in ("rewrite", "edit"):
+            raise ValueError(f"action_mode={action_mode!r} is not one of ('rewrite', 'edit')")
+        self.action_mode = action_mode
         config = ModelConfig(**model_config) if isinstance(model_config, dict) else model_config or ModelConfig()
         num_nodes, vocab = _sizes(observation_space)
         super().__init__(observation_space, num_nodes * (config.hidden + 1 + vocab) + config.hidden)
@@ -75,7 +90,8 @@ class GraphFeaturesExtractor(BaseFeaturesExtractor):
     def forward(self, observations: dict[str, torch.Tensor]) -> torch.Tensor:
         obs = {k: v.long() if k in self._integer_keys else v for k, v in observations.items()}
         nodes, pooled = self.backbone(obs)
-        masks = (observations["node_mask"].float(), observations["grammar_mask"].float().flatten(1))
+        per_node = observations["tokens" if self.action_mode == "edit" else "node_mask"].float()
+        masks = (per_node, observations["grammar_mask"].float().flatten(1))
         return torch.cat([nodes.flatten(1), *masks, pooled], dim=1)
 
 
@@ -103,8 +119,10 @@ class GraphLatents(nn.Module):
 
 
 class PerNodeActionHead(nn.Module):
-    """`RefineNet.token_head` on every node, disallowed tokens filled with `MASK_FILL` (in `edit`
-    mode padded nodes allow nothing; in `rewrite` mode they allow only `<pad>`, as the env's masks).
+    """`RefineNet.token_head` on every node, disallowed tokens filled with `MASK_FILL`, as the env's
+    masks: in `rewrite` mode the grammar mask (padded nodes: only `<pad>`); in `edit` mode
+    `edit_mask` (padded nodes and current tokens allow nothing) over `edit_scores`, exactly as
+    `agents.policy.action_distribution` (padded slots hold `<pad>`, token 0: the node mask).
 
     Shapes: input [B, N*H + N + N*V] (`GraphLatents`' actor latent); output [B, N*V] logits.
     """
@@ -116,11 +134,16 @@ class PerNodeActionHead(nn.Module):
 
     def forward(self, latent: torch.Tensor) -> torch.Tensor:
         n, h, v = self.num_nodes, self.hidden, self.vocab
-        nodes, node_mask, grammar = latent.split([n * h, n, n * v], dim=1)
-        allowed = grammar.view(-1, n, v) > 0.5
-        if self.action_mode == "edit":
-            allowed = allowed & (node_mask > 0.5).unsqueeze(-1)
+        nodes, per_node, grammar = latent.split([n * h, n, n * v], dim=1)
+        grammar = grammar.view(-1, n, v) > 0.5
         logits = self.token_head(nodes.view(-1, n, h)).float()
+        if self.action_mode == "edit":
+            tokens = per_node.round().long()
+            real = tokens != PAD
+            allowed = edit_mask(grammar, tokens, real)
+            logits = edit_scores(logits, grammar, tokens, real)
+        else:
+            allowed = grammar
         return logits.masked_fill(~allowed, MASK_FILL).flatten(1)
 
 
@@ -196,11 +219,14 @@ class _GraphPolicyParts:
         super()._build(lr_schedule)
 
 
-def _graph_kwargs(kwargs: dict, model_config: ModelConfig | dict | None) -> dict:
-    if model_config is not None:
-        config = model_config.to_dict() if isinstance(model_config, ModelConfig) else dict(model_config)
-        kwargs["features_extractor_kwargs"] = {**kwargs.get("features_extractor_kwargs", {}), "model_config": config}
+def _graph_kwargs(kwargs: dict, model_config: ModelConfig | dict | None, action_space: spaces.Space) -> dict:
     kwargs.setdefault("features_extractor_class", GraphFeaturesExtractor)
+    extra: dict[str, Any] = {}
+    if model_config is not None:
+        extra["model_config"] = model_config.to_dict() if isinstance(model_config, ModelConfig) else dict(model_config)
+    if issubclass(kwargs["features_extractor_class"], GraphFeaturesExtractor):
+        extra["action_mode"] = "edit" if isinstance(action_space, spaces.Discrete) else "rewrite"
+    kwargs["features_extractor_kwargs"] = {**kwargs.get("features_extractor_kwargs", {}), **extra}
     kwargs.setdefault("ortho_init", False)
     return kwargs
 
@@ -210,7 +236,8 @@ class GraphActorCriticPolicy(_GraphPolicyParts, ActorCriticPolicy):
     policy_kwargs={"model_config": ModelConfig(hidden=64)})`. Masks from the observation."""
 
     def __init__(self, observation_space, action_space, lr_schedule, model_config=None, **kwargs) -> None:
-        super().__init__(observation_space, action_space, lr_schedule, **_graph_kwargs(kwargs, model_config))
+        kwargs = _graph_kwargs(kwargs, model_config, action_space)
+        super().__init__(observation_space, action_space, lr_schedule, **kwargs)
 
 
 class MaskableGraphPolicy(_GraphPolicyParts, MaskableActorCriticPolicy):
@@ -218,7 +245,8 @@ class MaskableGraphPolicy(_GraphPolicyParts, MaskableActorCriticPolicy):
     observation's grammar mask)."""
 
     def __init__(self, observation_space, action_space, lr_schedule, model_config=None, **kwargs) -> None:
-        super().__init__(observation_space, action_space, lr_schedule, **_graph_kwargs(kwargs, model_config))
+        kwargs = _graph_kwargs(kwargs, model_config, action_space)
+        super().__init__(observation_space, action_space, lr_schedule, **kwargs)
 
 
 def _parts(policy) -> list[tuple[nn.Module, str]]:

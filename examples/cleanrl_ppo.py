@@ -22,16 +22,22 @@ from pathlib import Path
 
 import gymnasium as gym
 import numpy as np
-import torch
-from torch import nn
-from torch.utils.tensorboard import SummaryWriter
 
 import progrefine_env  # noqa: F401  (registers ProgramRefine-v0)
-from agents.checkpoint import load_checkpoint
-from agents.network import ModelConfig, RefineNet
-from agents.policy import action_distribution
+from progrefine_env.tasks.corpus import DEFAULT_CORPUS_SIZE
 from train.cli import add_dataclass_flags, build_dataclass
-from train.errors import user_errors
+from train.errors import library_imports, user_errors
+
+INSTALL = 'pip install -c constraints.txt -e ".[agents]"'  # the line printed when a library is missing
+with library_imports(INSTALL, ("torch", "tensorboard", "torch_geometric")):  # missing: one line, exit 2
+    import torch
+    from torch import nn
+    from torch.utils.tensorboard import SummaryWriter
+
+    from agents.checkpoint import load_checkpoint
+    from agents.distribution import edit_mask
+    from agents.network import ModelConfig, RefineNet
+    from agents.policy import action_distribution
 
 
 @dataclass(frozen=True)
@@ -69,7 +75,7 @@ class Args:
     """
 
     tasks: str = "generated"
-    corpus_size: int = 2000
+    corpus_size: int = DEFAULT_CORPUS_SIZE
     action_mode: str = "rewrite"
     corruption: float = 0.25
     max_nodes: int = 64
@@ -131,10 +137,10 @@ class Agent(nn.Module):
 
 
 def allowed(obs: dict[str, torch.Tensor], action: torch.Tensor, action_mode: str) -> torch.Tensor:
-    """[B] whether each action lies inside its observation's grammar mask (checked every step)."""
+    """[B] whether each action lies inside its observation's action mask (checked every step)."""
     mask = obs["grammar_mask"].bool()
-    if action_mode == "edit":
-        mask = (mask & obs["node_mask"].bool().unsqueeze(-1)).flatten(1)
+    if action_mode == "edit":  # a real node and a token that changes it
+        mask = edit_mask(mask, obs["tokens"], obs["node_mask"]).flatten(1)
         return mask.gather(1, action.long().unsqueeze(1)).squeeze(1)
     return mask.gather(2, action.long().unsqueeze(2)).squeeze(2).all(1)
 
@@ -277,7 +283,7 @@ def main(argv: list[str] | None = None) -> None:
         explained_var = np.nan if var_y == 0 else 1 - np.var(y_true - y_pred) / var_y
 
         # Logging
-        sps = int(global_step / (time.time() - start_time))
+        sps = global_step / (time.time() - start_time)
         writer.add_scalar("charts/learning_rate", optimizer.param_groups[0]["lr"], global_step)
         for name, value in (("value_loss", v_loss.item()), ("policy_loss", pg_loss.item()),
                             ("entropy", entropy_loss.item()), ("old_approx_kl", old_approx_kl.item()),
@@ -289,7 +295,7 @@ def main(argv: list[str] | None = None) -> None:
         mean_return = np.mean([r for r, _ in recent]) if recent else float("nan")
         print(
             f"iteration {iteration:3d}  global_step {global_step:6d}  episodes {len(episodes):4d}  "
-            f"return {mean_return:+.3f}  solved {sum(s for _, s in recent)}/{len(recent)}  SPS {sps}"
+            f"return {mean_return:+.3f}  solved {sum(s for _, s in recent)}/{len(recent)}  time/sps {sps:.1f}"
         )
 
     print(f"masked actions taken: {masked_actions} of {global_step} checked")

@@ -17,19 +17,24 @@ good program repairer.
 from __future__ import annotations
 
 import argparse
+import time
 
 import gymnasium as gym
 import numpy as np
-import torch
-from sb3_contrib import MaskablePPO
-from stable_baselines3.common.env_util import make_vec_env
-from stable_baselines3.common.logger import Logger, configure
 
 import progrefine_env  # noqa: F401  (registers ProgramRefine-v0)
-from agents.network import ModelConfig
-from agents.sb3_policy import MaskableGraphPolicy, warm_start
 from progrefine_env.tasks.corpus import DEFAULT_CORPUS_SIZE
-from train.errors import user_errors  # a bad task file, checkpoint or option: one `error:` line, exit 2
+from train.errors import library_imports, user_errors  # a bad task file, checkpoint or option: one `error:` line
+
+INSTALL = 'pip install -c constraints.txt -e ".[agents]"'  # the line printed when a library is missing
+with library_imports(INSTALL, ("torch", "sb3_contrib", "stable_baselines3", "torch_geometric")):  # one line, exit 2
+    import torch
+    from sb3_contrib import MaskablePPO
+    from stable_baselines3.common.env_util import make_vec_env
+    from stable_baselines3.common.logger import Logger, configure
+
+    from agents.network import ModelConfig
+    from agents.sb3_policy import MaskableGraphPolicy, warm_start
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -76,7 +81,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.tasks == "generated":
         options["corpus_size"] = args.corpus_size
     # MaskablePPO finds the masks by calling each env's action_masks() through the VecEnv.
-    # (render_mode=None: make_vec_env would ask for "rgb_array", which this env does not draw.)
+    # (render_mode=None: make_vec_env would ask for "rgb_array", pictures nobody looks at here.)
     with user_errors():
         env = make_vec_env(
             "ProgramRefine-v0", n_envs=args.n_envs, seed=args.seed, env_kwargs={**options, "render_mode": None}
@@ -86,8 +91,10 @@ def main(argv: list[str] | None = None) -> None:
     # when it logs nothing; a logger of our own writes nowhere (or only the TensorBoard folder asked for).
     logs = configure(args.tensorboard_log, ["tensorboard"]) if args.tensorboard_log else Logger(None, [])
     model.set_logger(logs)
+    start = time.perf_counter()
     model.learn(total_timesteps=args.timesteps)
-    print(f"trained {model.num_timesteps} steps ({args.action_mode} mode, {args.policy} policy)")
+    sps = model.num_timesteps / (time.perf_counter() - start)  # SB3's time/fps, over the whole run
+    print(f"trained {model.num_timesteps} steps ({args.action_mode} mode, {args.policy} policy)  time/sps {sps:.1f}")
     if args.save:
         model.save(args.save)
         print(f"saved {args.save}")

@@ -11,6 +11,7 @@ uniformly among those `env.action_masks()` allows, and prints each episode's ret
 from __future__ import annotations
 
 import argparse
+import time
 
 import gymnasium as gym
 import numpy as np
@@ -45,7 +46,7 @@ def main(argv: list[str] | None = None) -> None:
     with user_errors():
         env = gym.make("ProgramRefine-v0", **options)
     rng = np.random.default_rng(args.seed)
-    returns, solved = [], 0
+    returns, solved, total_steps, start = [], 0, 0, time.perf_counter()
     obs, info = env.reset(seed=args.seed)
     for episode in range(args.episodes):
         total, steps, done = 0.0, 0, False
@@ -54,12 +55,14 @@ def main(argv: list[str] | None = None) -> None:
             total, steps, done = total + reward, steps + 1, terminated or truncated
         solved += terminated
         returns.append(total)
+        total_steps += steps
         print(
             f"episode {episode:3d}  return {total:+.3f}  steps {steps:3d}  "
             f"tests {info['tests_passed']}/{info['num_tests']}  {'solved' if terminated else 'unsolved'}"
         )
         obs, info = env.reset()
     print(f"mean return {np.mean(returns):+.3f} over {args.episodes} episodes, solved {solved}")
+    print(f"time/sps {total_steps / (time.perf_counter() - start):.1f}  (env steps a second, resets included)")
     env.close()
 
 

@@ -26,17 +26,27 @@ from dataclasses import dataclass
 
 import gymnasium as gym
 import numpy as np
-import ray
 import torch
-from ray.rllib.algorithms.ppo import PPOConfig
-from ray.rllib.core.columns import Columns
-from ray.rllib.core.rl_module.rl_module import RLModuleSpec
 
 import progrefine_env  # noqa: F401  (registers ProgramRefine-v0)
 from agents.checkpoint import load_checkpoint
-from agents.integrations.rllib_module import RefineRLModule
+from progrefine_env.env import edit_mask
+from progrefine_env.tasks.corpus import DEFAULT_CORPUS_SIZE
 from train.cli import add_dataclass_flags, build_dataclass
-from train.errors import user_errors
+from train.errors import library_imports, user_errors
+
+INSTALL = (  # the line printed when Ray is missing: RLlib has its own environment (it pins gymnasium 1.2.2)
+    "make test-rllib (creates .venv-rllib), or: python3 -m venv .venv-rllib && "
+    ".venv-rllib/bin/pip install -c constraints-rllib.txt torch==2.13.0 && "
+    '.venv-rllib/bin/pip install -c constraints-rllib.txt -e ".[rllib]"; then run this with .venv-rllib/bin/python'
+)
+with library_imports(INSTALL, ("ray",)):  # missing: one line with the install command, exit 2
+    import ray
+    from ray.rllib.algorithms.ppo import PPOConfig
+    from ray.rllib.core.columns import Columns
+    from ray.rllib.core.rl_module.rl_module import RLModuleSpec
+
+    from agents.integrations.rllib_module import RefineRLModule
 
 ENV_ID = "progrefine_env:ProgramRefine-v0"  # "module:id": each Ray worker imports the module first
 
@@ -67,7 +77,7 @@ class Config:
     """
 
     tasks: str = "generated"
-    corpus_size: int = 2000
+    corpus_size: int = DEFAULT_CORPUS_SIZE
     action_mode: str = "rewrite"
     corruption: float = 0.25
     max_nodes: int = 64
@@ -104,9 +114,9 @@ def count_masked_actions(*, metrics_logger=None, samples=None, **kwargs) -> None
             obs = observations[t] if isinstance(observations, list) else {k: v[t] for k, v in observations.items()}
             allowed = obs["grammar_mask"].astype(bool)
             action = np.asarray(actions[t])
-            if action.ndim == 0:  # edit: node * V + token, only real nodes
+            if action.ndim == 0:  # edit: node * V + token, a real node and not its current token
                 node, token = divmod(int(action), allowed.shape[1])
-                ok = bool(obs["node_mask"][node]) and allowed[node, token]
+                ok = edit_mask(allowed, obs["tokens"], obs["node_mask"])[node, token]
             else:  # rewrite: one token per node (padded nodes: only <pad>)
                 ok = allowed[np.arange(len(action)), action].all()
             checked, masked = checked + 1, masked + (not ok)
@@ -178,7 +188,7 @@ def main(argv: list[str] | None = None) -> None:
         print(
             f"iteration {iteration:3d}  env steps {int(steps):6d}  "
             f"return {runners.get('episode_return_mean', float('nan')):+.3f}  "
-            f"({steps / (time.perf_counter() - start):.1f} steps/s)"
+            f"time/sps {steps / (time.perf_counter() - start):.1f}"
         )
     print(f"masked actions taken: {masked} of {checked} checked")
     mean_return, solved = evaluate(algo.get_module(), config)

@@ -11,7 +11,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from . import expert
+from . import expert, picture
 from .corruption import CORRUPTION_MODES, corrupt, corruption_level, validate_corruption
 from .feedback import NUM_OUTCOMES, VALUE_FEATURES, Feedback, run_tests, summarize_many
 from .graph import EDGE_TYPES, encode_edges, max_edges_for, static_graph
@@ -56,15 +56,21 @@ class ProgramRefineEnv(gym.Env):
 
     `action_mode="rewrite"` (default): `MultiDiscrete([V] * max_nodes)`, one refinement round a step:
     a token for every node; choosing a node's current token keeps it; padded slots are ignored.
-    `action_mode="edit"`: `Discrete(max_nodes * V)`, action `node * V + token`, one node a step
-    (a padded node, or the node's current token, is a step that changes nothing).
+    `action_mode="edit"`: `Discrete(max_nodes * V)`, action `node * V + token`, one node a step.
+    Every edit the mask allows changes the program: the edit-mode mask is the grammar mask of the
+    real nodes *without each node's current token*. Naming a real node's current token is the
+    **stop**: the program is kept and the episode ends, truncated, as at its step limit (reward as
+    for any unchanged step). The mask offers the stop (as the root's current token) only when no
+    node has another token, so that it is never empty. A padded node is a step that changes nothing.
     V = 56 tokens (`progrefine_env.lang.VOCAB`). An edit whose token lies outside the node's grammar
     mask (a token of another arity, `<pad>`, `<mask>`, or one that breaks the types) is ignored and
     counted in `info["invalid_edits"]` (`invalid_edits="ignore"`, default), except that a round whose
     edits together give a well-typed program is always applied; with `invalid_edits="apply"` edits of
-    the right arity are applied and the program is left to fail its tests. Grammar masks, in the
-    layout MaskablePPO expects for the mode (`max_nodes * V` booleans, node-major): `env.action_masks()`,
-    `info["action_mask"]`, and the observation key `grammar_mask` (`[max_nodes, V]`).
+    the right arity are applied and the program is left to fail its tests. Action masks, in the
+    layout MaskablePPO expects for the mode (`max_nodes * V` booleans, node-major): `env.action_masks()`
+    and `info["action_mask"]`; the observation key `grammar_mask` (`[max_nodes, V]`) holds the grammar
+    masks themselves (current tokens included: in `rewrite` mode they are the action masks, in `edit`
+    mode `edit_mask(obs["grammar_mask"], obs["tokens"], obs["node_mask"])` gives the action masks).
     `env.sample_mask()` gives them in the form `env.action_space.sample(mask=...)` takes (int8 `[N*V]`
     in `edit` mode, a tuple of N int8 rows in `rewrite` mode).
     `progrefine_env.wrappers.ActionMaskObservation` puts them in the observation under a key, layout
@@ -114,7 +120,8 @@ class ProgramRefineEnv(gym.Env):
     ## Episode End
 
     Terminated when every visible test passes. Truncated after `max_steps` steps (default 5 rounds
-    in `rewrite` mode, twice the program's node count in `edit` mode).
+    in `rewrite` mode, twice the program's node count in `edit` mode), or in `edit` mode on the
+    stop (an action naming a node's current token; see Action Space).
 
     ## Info
 
@@ -156,9 +163,14 @@ class ProgramRefineEnv(gym.Env):
       at least one node; 1.0 corrupts every node.
     * `corruption_mode`: "mask" (nodes become `<mask>`) or "noise" (random well-typed tokens).
     * `max_nodes`, `max_tests`: array sizes; a task with more nodes or visible tests is refused.
-    * `render_mode`: None, "ansi" or "human"; another raises `UnsupportedRenderMode` (a ValueError
-      that is also a TypeError, so that SB3's `make_vec_env`, which asks for "rgb_array", falls back
-      to no render mode).
+    * `render_mode`: None, "ansi" (text), "human" (the text, printed) or "rgb_array" (a picture,
+      uint8 `[540, 960, 3]`: the program tree, each node's token, `<mask>` nodes dashed, the last
+      step's edits thick blue and the episode's thin blue, the test signal (`node_suspicion`) as
+      colour, green to red; `progrefine_env.picture`, drawn with matplotlib's Agg backend, no display
+      needed), so that `gymnasium.wrappers.RecordVideo` can record episodes. "rgb_array" needs
+      matplotlib (`pip install matplotlib`, in `progrefine[agents]`); without it, or for another
+      mode, `UnsupportedRenderMode` is raised (a ValueError that is also a TypeError, so that SB3's
+      `make_vec_env`, which asks for "rgb_array", falls back to no render mode).
     * `expert_labels`: add the expert's next action to every `info` (privileged; for imitation
       learning: `agents.collector` hands it to the trainer and to expert/mixture policies only).
     * `eval_accuracy`: add `token_accuracy` and `exact` to every `info` (privileged; for
@@ -182,9 +194,16 @@ class ProgramRefineEnv(gym.Env):
     ## Version History
 
     * v0: initial release.
+    * v0, issue 23: `render_mode="rgb_array"` (pictures; `metadata["render_modes"]` lists it).
+    * v0, issue 23 (edit mode): `action_masks()` no longer allows a node's current token, so every
+      allowed edit changes the program (a supervised policy, most confident in the current token,
+      used to repeat a no-op until truncation); naming a node's current token, a no-op step before,
+      is now the stop and truncates the episode. The observation's `grammar_mask` is unchanged
+      (it still holds the current token); `edit_mask()` in this module computes the edit-mode
+      mask from the observation, and `agents.distribution.edit_mask` is the same in torch.
     """
 
-    metadata = {"render_modes": ["ansi", "human"], "render_fps": 2}
+    metadata = {"render_modes": ["ansi", "human", "rgb_array"], "render_fps": 2}
 
     def __init__(
         self,
@@ -212,6 +231,8 @@ class ProgramRefineEnv(gym.Env):
             raise UnsupportedRenderMode(
                 f"render_mode={render_mode!r} is not one of {[None, *self.metadata['render_modes']]}"
             )
+        if render_mode == "rgb_array" and not picture.matplotlib_available():
+            raise UnsupportedRenderMode("render_mode='rgb_array' draws with matplotlib: pip install matplotlib")
         if max_steps is not None and max_steps < 1:
             raise ValueError(f"max_steps must be at least 1, got {max_steps}")
         self.corruption = validate_corruption(corruption)
@@ -250,7 +271,7 @@ class ProgramRefineEnv(gym.Env):
             feedback = run_tests(program, task.input_types, task.tests, subtree_values=self._subtree_values)
             if feedback.num_passed < len(task.tests):
                 break
-        self._program, self._previous = program, program
+        self._program, self._previous, self._start = program, program, program
         self._feedback_cache: dict[tuple[int, ...], Feedback] = {program.tokens: feedback}
         self._visible_cache: dict[tuple[int, ...], int] = {}  # run_visible_tests, this episode
         self._feedback = feedback
@@ -290,7 +311,8 @@ class ProgramRefineEnv(gym.Env):
         if self._task is None:
             raise RuntimeError("call reset() before step()")
         edits = self._decode(action)
-        program, changed, invalid, info = self._apply(edits)
+        stop = edits is None
+        program, changed, invalid, info = self._apply(edits or {})
         before = self._feedback.num_passed
         self._prev_tokens = self._arrays()["tokens"]
         self._previous, self._program = self._program, program
@@ -302,7 +324,7 @@ class ProgramRefineEnv(gym.Env):
         reward = float(solved)
         if self.reward_kind == "delta":
             reward += (self._feedback.num_passed - before) / total
-        truncated = not solved and self.steps >= self.max_steps
+        truncated = not solved and (stop or self.steps >= self.max_steps)
         observation = self._get_obs()
         if self.render_mode == "human":
             self.render()
@@ -310,8 +332,9 @@ class ProgramRefineEnv(gym.Env):
 
     # ----------------------------------------------------------------------------- actions
 
-    def _decode(self, action) -> dict[int, int]:
-        """{node: token} for every real node the action names (validated against the space)."""
+    def _decode(self, action) -> dict[int, int] | None:
+        """{node: token} for every real node the action names (validated against the space); None
+        for `edit` mode's stop."""
         n = len(self._program)
         if self.action_mode == "edit":
             # A plain int is checked here as `Discrete.contains` would, anything else by the space.
@@ -319,8 +342,10 @@ class ProgramRefineEnv(gym.Env):
             if not plain and not self.action_space.contains(action):
                 raise ValueError(f"action {action!r} is outside the action space {self.action_space}")
             node, token = divmod(int(action), VOCAB_SIZE)
-            # Padded slots are ignored; choosing a node's current token keeps it (no edit).
-            return {node: token} if node < n and token != self._program.tokens[node] else {}
+            if node >= n:
+                return {}  # padded slots are ignored
+            # A node's current token is the stop (None): nothing changes and the episode ends.
+            return None if token == self._program.tokens[node] else {node: token}
         array = np.asarray(action)
         if array.shape != (self.max_nodes,) or not np.issubdtype(array.dtype, np.integer):
             raise ValueError(f"action must be an integer array of shape ({self.max_nodes},), got {action!r}")
@@ -429,8 +454,9 @@ class ProgramRefineEnv(gym.Env):
     def action_masks(self) -> np.ndarray:
         """Grammar masks as MaskablePPO expects them: `max_nodes * V` booleans, node-major.
 
-        `rewrite` mode: padded slots allow only `<pad>` (a no-op). `edit` mode: padded slots allow
-        nothing."""
+        `rewrite` mode: the grammar masks; padded slots allow only `<pad>` (a no-op). `edit` mode:
+        `edit_mask()`: padded slots and each node's current token are not allowed, so every allowed
+        edit changes the program (the stop only when nothing else is possible)."""
         return self._arrays()["action_mask"].copy()
 
     def sample_mask(self) -> np.ndarray | tuple[np.ndarray, ...]:
@@ -540,9 +566,10 @@ class ProgramRefineEnv(gym.Env):
             tokens[:n] = program.tokens
             # Padded slots allow only `<pad>`: one bit-set row each, then all rows unpacked at once.
             grammar = masks_to_array(feedback.info.masks + (1 << PAD,) * (self.max_nodes - n)).view(np.int8)
-            allowed = grammar.view(bool).copy()
             if self.action_mode == "edit":
-                allowed[n:] = False
+                allowed = edit_mask(grammar, tokens, np.arange(self.max_nodes) < n)
+            else:
+                allowed = grammar.view(bool).copy()
             conflict = np.zeros(self.max_nodes, dtype=np.int8)
             conflict[feedback.conflicts] = 1
             self._cached_arrays, self._arrays_source = {
@@ -605,15 +632,32 @@ class ProgramRefineEnv(gym.Env):
 
     # ----------------------------------------------------------------------------- render
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
         if self.render_mode is None:
-            gym.logger.warn("render() called without a render_mode; pass render_mode='ansi' or 'human'")
+            gym.logger.warn("render() called without a render_mode; pass render_mode='ansi', 'human' or 'rgb_array'")
             return None
+        if self.render_mode == "rgb_array":
+            return picture.render_rgb(self.picture_state())
         text = self._render_text()
         if self.render_mode == "human":
             print(text)
             return None
         return text
+
+    def picture_state(self) -> picture.State:
+        """What `render_mode="rgb_array"` draws of the current state (`progrefine_env.picture`)."""
+        program, feedback = self._program, self._feedback
+        outcomes = " ".join("ok" if c == 0 else _outcome_name(c) for c in feedback.outcomes.tolist())
+        edited = frozenset(i for i, (a, b) in enumerate(zip(program.tokens, self._start.tokens)) if a != b)
+        return picture.State(
+            program=program,
+            suspicion=(np.zeros(len(program)) if feedback.passed.all() else None if not feedback.reached_failing.any()
+                       else np.asarray(feedback.ochiai)),  # fmt: skip
+            changed=frozenset(self._last_changed),
+            edited=edited,
+            title=f"step {self.steps}/{self.max_steps}   tests {feedback.num_passed}/{len(self._task.tests)}: "
+            + outcomes,
+        )
 
     def _render_text(self) -> str:
         """Program with changed nodes in [brackets] and suspicious nodes suffixed '?', then tests."""
@@ -669,6 +713,22 @@ def _observation_spaces(n: int, v: int, e: int, t: int) -> dict[str, spaces.Spac
         "test_inputs": floats(-1.0, (t, len(INPUT_NAMES), VALUE_FEATURES)),
         "grammar_mask": ints(1, (n, v), np.int8),
     }
+
+
+def edit_mask(grammar_mask: np.ndarray, tokens: np.ndarray, node_mask: np.ndarray) -> np.ndarray:
+    """`edit` mode's action mask (`action_masks()` as `[..., N, V]`) from an observation's arrays:
+    the grammar mask of the real nodes without each node's current token, so that every allowed
+    edit changes the program. Where that leaves nothing, the stop (the root's current token) alone.
+
+    Shapes: grammar_mask [..., N, V]; tokens, node_mask [..., N]; returns bool [..., N, V].
+    (`agents.distribution.edit_mask` is the same rule in torch.)"""
+    tokens = np.asarray(tokens).astype(np.int64)
+    allowed = np.asarray(grammar_mask).astype(bool) & np.asarray(node_mask).astype(bool)[..., None]
+    current = np.arange(allowed.shape[-1]) == tokens[..., None]
+    allowed &= ~current
+    empty = ~allowed.reshape(*allowed.shape[:-2], -1).any(-1)
+    allowed[..., 0, :] |= empty[..., None] & current[..., 0, :]
+    return allowed
 
 
 OUTCOME_NAMES = ("passed", "wrong", *ERROR_KINDS)

@@ -60,8 +60,9 @@ class GraphObservation(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
     Everything in the padded Dict observation is here except `node_mask` (every node is real) and
     the padding; the test axis keeps its `max_tests` padding, marked by `test_mask`.
     Nodes and edges stay in the environment's order, so `edge_links` index the same nodes as the
-    padded observation's `edge_index`, and `nodes["grammar_mask"]` is `env.action_masks()` cut to
-    the real nodes (in `rewrite` mode; `edit` mode's mask is the same on real nodes).
+    padded observation's `edge_index`, and `nodes["grammar_mask"]` is the padded observation's
+    `grammar_mask` cut to the real nodes (`env.action_masks()` in `rewrite` mode; `edit` mode's
+    action mask also leaves out each node's current token: `progrefine_env.env.edit_mask`).
 
     Limitations:
 
@@ -134,7 +135,7 @@ class GraphObservation(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
 
 
 class ActionMaskObservation(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
-    """Adds the grammar mask as an observation key, in the key, layout and nesting a library reads.
+    """Adds the action mask as an observation key, in the key, layout and nesting a library reads.
 
     One line per library (`env` made with `gym.make("ProgramRefine-v0", ...)`):
 
@@ -144,7 +145,9 @@ class ActionMaskObservation(gym.ObservationWrapper, gym.utils.RecordConstructorA
     * Tianshou's masked policies (`obs.mask`, `obs.obs`):
       `ActionMaskObservation(env, key="mask", observations_key="obs", layout="auto", dtype="bool")`
 
-    The mask is `env.action_masks()` (1 where the action is allowed), laid out as `layout` says:
+    The mask is `env.action_masks()` (1 where the action is allowed: the grammar masks in `rewrite`
+    mode; in `edit` mode also without each node's current token, so every allowed edit changes the
+    program), laid out as `layout` says:
 
     * `"flat"` (default): `max_nodes * V` values, node-major (`node * V + token`). For `edit` mode
       (`Discrete(max_nodes * V)`) the mask of the one categorical; for `rewrite`

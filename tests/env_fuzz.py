@@ -6,8 +6,9 @@ and mixes action kinds: masked actions (edit mode: one edit inside `action_masks
 mode: a round drawn from the masks, or one node changed inside its mask), raw
 `action_space.sample()`, and reset options (`corruption`, `task_index`). It counts what must never
 happen instead of stopping at the first one, so that a long run reports totals:
-exceptions, non-finite or out-of-range rewards, observations outside the observation space, and
-single masked edits that take a well-typed program to an ill-typed one.
+exceptions, non-finite or out-of-range rewards, observations outside the observation space,
+single masked edits that take a well-typed program to an ill-typed one, and edit-mode actions
+inside `action_masks()` that leave the program as it was without being the stop (issue 23).
 
 Not a test module (no `test_` prefix); imported by name, pytest puts this folder on sys.path.
 """
@@ -47,6 +48,9 @@ class FuzzStats:
         observations_checked: observations checked against the space.
         masked_edits: single masked edits made from a well-typed program.
         broke_types: of those, edits that left the program ill-typed.
+        masked_edit_steps: edit-mode steps with an action inside `action_masks()`.
+        idle_edits: of those, steps that changed nothing and were not the stop (the root's current
+            token, which the mask offers only when no edit is possible; it ends the episode).
         failures: descriptions of the first failures (at most 10).
     """
 
@@ -58,11 +62,13 @@ class FuzzStats:
     observations_checked: int = 0
     masked_edits: int = 0
     broke_types: int = 0
+    masked_edit_steps: int = 0
+    idle_edits: int = 0
     failures: list[str] = field(default_factory=list)
 
     @property
     def clean(self) -> bool:
-        return not (self.exceptions or self.bad_rewards or self.outside_space or self.broke_types)
+        return not (self.exceptions or self.bad_rewards or self.outside_space or self.broke_types or self.idle_edits)
 
     def fail(self, what: str) -> None:
         if len(self.failures) < 10:
@@ -140,7 +146,7 @@ class Fuzzer:
         if out is None:
             self._next_episode()
             return
-        obs, reward, terminated, truncated, _ = out
+        obs, reward, terminated, truncated, info = out
         if not (isinstance(reward, float) and math.isfinite(reward) and -1.0 <= reward <= 2.0):
             stats.bad_rewards += 1
             stats.fail(f"reward {reward!r} in {self._options()}")
@@ -151,6 +157,13 @@ class Fuzzer:
             if not check(env.program, env.task.input_types).well_typed:
                 stats.broke_types += 1
                 stats.fail(f"in-mask edit {before} -> {env.program} ({self._options()})")
+        if env.action_mode == "edit" and kind != 2:
+            stats.masked_edit_steps += 1
+            node, token = divmod(int(action), VOCAB_SIZE)
+            stop = token == before.tokens[node] and truncated and env.program == before
+            if not stop and (env.program == before or info["nodes_changed"] != 1):
+                stats.idle_edits += 1
+                stats.fail(f"masked edit {node}:{token} left {before} unchanged ({self._options()})")
         if env.render_mode is not None and self.rng.random() < 0.01:
             self._guard("render", env.render)
         if terminated or truncated:

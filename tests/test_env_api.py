@@ -11,7 +11,7 @@ import pytest
 from env_tasks import MAX_NODES, TASKS, assert_same, make, make_env, masked_action, rewrite_action
 from gymnasium.utils.env_checker import check_env
 
-from progrefine_env.env import NO_TEST, OUTCOME_NAMES
+from progrefine_env.env import NO_TEST, OUTCOME_NAMES, ProgramRefineEnv
 from progrefine_env.feedback import summarize
 from progrefine_env.lang import MASK, PAD, TOKEN_ID, VOCAB_SIZE, parse
 from progrefine_env.tasks.io import task_from_json
@@ -321,6 +321,8 @@ def test_action_masks_have_the_maskable_ppo_layout(action_mode, corruption_mode)
         rows = mask.reshape(MAX_NODES, V)
         real = int(obs["node_mask"].sum())
         grammar = obs["grammar_mask"].astype(bool)
+        if action_mode == "edit":  # edit mode: a node's current token is no edit (issue 23)
+            grammar[np.arange(real), obs["tokens"][:real]] = False
         assert np.array_equal(rows[:real], grammar[:real])
         assert not rows[:real, PAD].any() and not rows[:real, MASK].any()
         if action_mode == "rewrite":
@@ -351,7 +353,46 @@ def test_render_modes():
     text = env.render()
     assert text.startswith("step 0/") and "tests:" in text
     with pytest.raises(ValueError):
-        make_env(render_mode="rgb_array")
+        make_env(render_mode="rgb")
+
+
+def test_rgb_array_draws_the_tree_with_its_flags_and_signal():
+    assert "rgb_array" in ProgramRefineEnv.metadata["render_modes"]
+    env = make_env([DOUBLE], render_mode="rgb_array", corruption=1 / 3, action_mode="edit")
+    obs, _ = env.reset(seed=0)
+    start = env.render()
+    assert start.shape == (540, 960, 3) and start.dtype == np.uint8
+    assert np.array_equal(env.render(), start)  # the same state, the same picture
+    state = env.picture_state()  # the colour is the observation's signal; nothing edited yet
+    assert np.allclose(state.suspicion, obs["node_suspicion"][: len(env.program)]) and not state.changed
+    masked = [i for i, t in enumerate(env.program.tokens) if t == MASK]
+    env.step(env.expert_action())  # fills one hole
+    after = env.render()
+    assert env.picture_state().changed == {masked[0]} == env.picture_state().edited
+    assert (after != start).any(axis=-1).sum() > 200  # a box changed: its label, fill and border
+    # A complete wrong program: the tests' signal colours the boxes (red where failing tests point).
+    env = make_env(render_mode="rgb_array", corruption=0.5, corruption_mode="noise")
+    red = 0
+    for seed in range(6):
+        env.reset(seed=seed)
+        signal, picture = env.picture_state().suspicion, env.render().astype(int)
+        assert signal is not None and len(signal) == len(env.program)
+        if signal.max() > 0.7:
+            red += ((picture[..., 0] - picture[..., 1]) > 80).sum() > 100  # red/orange boxes
+    assert red
+
+
+def test_record_video_records_an_episode(tmp_path):
+    pytest.importorskip("moviepy", reason="RecordVideo needs moviepy to write videos (render() is tested above)")
+    folder = tmp_path / "videos"
+    env = gym.wrappers.RecordVideo(make(render_mode="rgb_array"), str(folder), lambda k: True, disable_logger=True)
+    env.reset(seed=0)
+    done = False
+    while not done:
+        _, _, terminated, truncated, _ = env.step(env.action_space.sample(mask=env.unwrapped.sample_mask()))
+        done = terminated or truncated
+    env.close()
+    assert list(folder.glob("*.mp4"))
 
 
 @pytest.mark.parametrize(

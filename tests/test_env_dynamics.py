@@ -3,11 +3,14 @@ and many random steps that never raise."""
 
 from __future__ import annotations
 
+from copy import deepcopy
+
 import numpy as np
 import pytest
 from env_tasks import MAX_NODES, TASKS, assert_same, make_env, masked_action, rewrite_action
 
-from progrefine_env.lang import MASK, TOKEN_ID, VOCAB_SIZE, check, parse, unparse
+from progrefine_env.env import edit_mask
+from progrefine_env.lang import MASK, PAD, TOKEN_ID, VOCAB, VOCAB_SIZE, check, parse, unparse
 from progrefine_env.lang.vocab import TOKENS_BY_ARITY
 from progrefine_env.tasks.io import task_from_json
 
@@ -73,8 +76,8 @@ def test_default_max_steps(action_mode, steps):
     env.reset(seed=0)
     assert env.max_steps == steps
     for k in range(steps):
-        # a step that changes nothing: keep every token (rewrite), or an edit to <mask> (refused)
-        action = rewrite_action(env._program.tokens, MAX_NODES) if action_mode == "rewrite" else MASK
+        # a step that changes nothing: keep every token (rewrite), or an edit to <pad> (refused)
+        action = rewrite_action(env._program.tokens, MAX_NODES) if action_mode == "rewrite" else PAD
         _, reward, terminated, truncated, _ = env.step(action)
         assert reward == 0 and not terminated and truncated == (k == steps - 1)
 
@@ -119,6 +122,9 @@ def test_an_edit_inside_the_grammar_mask_keeps_a_well_typed_program_well_typed(a
             exact = spec_mask(program, types, node)
             obs, _, terminated, truncated, info = env.step(action)
             if well_typed:
+                if action_mode == "edit":  # the edit mask leaves out the current token: every edit changes
+                    exact.discard(program.tokens[node])
+                    assert token != program.tokens[node]
                 assert set(np.flatnonzero(mask[node])) == exact, (unparse(program), node)
                 changed = token != program.tokens[node]
                 assert info["invalid_edits"] == 0 and info["nodes_changed"] == int(changed)
@@ -164,6 +170,65 @@ def test_masks_never_lead_into_a_hole_that_no_token_fits():
         assert check(env._program, fold.input_types).well_typed
         for node in range(len(env._program)):
             assert spec_mask(env._program, fold.input_types, node), node
+
+
+# ----------------------------------------------------------------------------- edit mode: every edit edits (issue 23)
+
+
+@pytest.mark.parametrize(
+    "corruption_mode, invalid_edits", [("mask", "ignore"), ("noise", "ignore"), ("noise", "apply")]
+)
+def test_every_allowed_edit_changes_the_program(corruption_mode, invalid_edits):
+    """Each action `action_masks()` allows in edit mode, stepped from the same state, changes
+    exactly its node to its token (a supervised policy's favourite, the current token, is out)."""
+    env = make_env(action_mode="edit", corruption_mode=corruption_mode, invalid_edits=invalid_edits, corruption=0.5)
+    tried = 0
+    for index in range(len(TASKS)):
+        obs, info = env.reset(seed=index, options={"task_index": index})
+        program, mask = env.program, env.action_masks()
+        assert mask.any() and np.array_equal(mask, info["action_mask"])
+        assert np.array_equal(mask, edit_mask(obs["grammar_mask"], obs["tokens"], obs["node_mask"]).reshape(-1))
+        for action in np.flatnonzero(mask)[::4].tolist():  # every 4th allowed edit, each from this state
+            node, token = divmod(action, V)
+            assert node < len(program) and token != program.tokens[node]
+            copy = deepcopy(env)
+            _, _, _, truncated, info = copy.step(action)
+            assert copy.program == program.replace({node: token}), (unparse(program), node, VOCAB[token])
+            assert info["nodes_changed"] == 1 and info["invalid_edits"] == 0 and not truncated
+            tried += 1
+    assert tried > 100
+
+
+def test_naming_a_nodes_current_token_is_the_stop():
+    env = make_env([DOUBLE], corruption=1 / len(DOUBLE.program), action_mode="edit")
+    env.reset(seed=0)
+    program = env.program
+    node = next(i for i, t in enumerate(program.tokens) if t != MASK)
+    assert not env.action_masks()[node * V + program.tokens[node]]  # the mask never offers it here
+    _, reward, terminated, truncated, info = env.step(node * V + program.tokens[node])
+    assert (reward, terminated, truncated) == (0.0, False, True) and env.steps == 1 < env.max_steps
+    assert env.program == program and info["nodes_changed"] == 0 and info["invalid_edits"] == 0
+    assert "held_out_passed" in info  # an ended episode's evaluation fields
+    # A padded node is still a step that changes nothing and does not end the episode.
+    env.reset(seed=0)
+    _, _, _, truncated, info = env.step((MAX_NODES - 1) * V + PAD)
+    assert not truncated and env.program == program and info["nodes_changed"] == 0
+
+
+def test_the_edit_mask_offers_the_stop_only_when_no_edit_exists():
+    rng = np.random.default_rng(0)
+    grammar = (rng.random((3, 5, V)) < 0.2).astype(np.int8)
+    tokens = rng.integers(V, size=(3, 5))
+    node_mask = np.array([[1, 1, 1, 0, 0]] * 3, dtype=np.int8)
+    grammar[np.arange(3)[:, None], np.arange(5), tokens] = 1  # the current token is always grammatical
+    grammar[1] = 0  # sample 1: each node allows only its current token: no edit exists
+    grammar[1, np.arange(5), tokens[1]] = 1
+    allowed = edit_mask(grammar, tokens, node_mask)
+    for b in (0, 2):
+        expected = grammar[b].astype(bool) & node_mask[b, :, None].astype(bool)
+        expected[np.arange(5), tokens[b]] = False
+        assert np.array_equal(allowed[b], expected) and expected.any()
+    assert np.flatnonzero(allowed[1]).tolist() == [tokens[1, 0]]  # the stop: the root's current token
 
 
 # ----------------------------------------------------------------------------- the expert

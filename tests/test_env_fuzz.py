@@ -26,6 +26,7 @@ def test_random_actions_through_every_option_keep_the_env_sound():
     stats = fuzz(tasks, 4000, seed=0, max_nodes=64, max_tests=8)
     assert stats.episodes > 2 * len(OPTION_GRID)  # every option combination had episodes
     assert stats.masked_edits > 500 and stats.observations_checked > 300
+    assert stats.masked_edit_steps > 500  # every one changed the program (stats.idle_edits == 0)
 
 
 @pytest.mark.slow

@@ -29,7 +29,7 @@ def one_torch_thread():
 @pytest.mark.filterwarnings("ignore:.*render_mode='rgb_array':UserWarning")
 @pytest.mark.parametrize("action_mode", ["edit", "rewrite"])
 def test_maskable_ppo_learns_without_error(action_mode):
-    # make_vec_env asks for render_mode="rgb_array" and falls back to none: the env allows that.
+    # make_vec_env asks for render_mode="rgb_array" (drawn only when render() is called, never per step).
     env = make_vec_env(
         "ProgramRefine-v0", n_envs=2, seed=0,
         env_kwargs=dict(tasks=SMALL, action_mode=action_mode, max_nodes=MAX_NODES, max_tests=4, corruption=(0.1, 0.6)),

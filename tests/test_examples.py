@@ -39,7 +39,7 @@ def task_file(tmp_path) -> str:
 def test_random_agent(task_file, action_mode):
     out = run_example("random_agent.py", "--tasks", task_file, "--episodes", "4", "--action-mode", action_mode)
     assert len(re.findall(r"^episode +\d+ +return [+-]\d\.\d{3}", out, re.M)) == 4
-    assert "mean return" in out
+    assert "mean return" in out and re.search(r"^time/sps \d+\.\d ", out, re.M)
 
 
 @pytest.mark.skipif(not corpus_available(), reason="progrefine_env.tasks.corpus does not exist yet")
@@ -58,7 +58,7 @@ def test_maskable_ppo(task_file, action_mode, policy, tmp_path):
         "--eval-episodes", "2", "--action-mode", action_mode, "--policy", policy,
         "--save", str(tmp_path / "model.zip"), env={"TMPDIR": str(tmp_path)},
     )  # fmt: skip
-    assert re.search(rf"^trained \d+ steps \({action_mode} mode, {policy} policy\)$", out, re.M)
+    assert re.search(rf"^trained \d+ steps \({action_mode} mode, {policy} policy\)  time/sps \d+\.\d$", out, re.M)
     assert (tmp_path / "model.zip").is_file()
     assert not list(tmp_path.glob("SB3-*"))  # no logger folder left in the temp directory
     assert re.search(r"^eval: mean return [+-]\d\.\d{3}, solved \d/2$", out, re.M)

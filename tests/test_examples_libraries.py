@@ -1,13 +1,17 @@
 """The third-party library examples run with tiny settings, and never take a masked action.
 
-CleanRL-style PPO needs nothing beyond `make test`'s install. TorchRL and Tianshou are heavy
-optional libraries: their tests are skipped unless the library is installed (run them in a venv
-that has it; see docs/libraries.md). RLlib's are in tests/test_rllib.py (`make test-rllib`).
+CleanRL-style PPO needs nothing beyond the agents' install; TorchRL and Tianshou come with the
+`clients` extra, which `make setup` installs (`.[all]`), so their tests run in `make test` (they
+skip only in an environment installed without it). RLlib's are in tests/test_rllib.py
+(`make test-rllib`, its own environment). Every example, run without its library, prints one line
+with the exact install command and exits 2.
 """
 
 from __future__ import annotations
 
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -31,7 +35,7 @@ def test_cleanrl_ppo(task_file, tmp_path, action_mode):  # noqa: F811
         "--total-timesteps", "64", "--num-envs", "2", "--num-steps", "16", "--num-minibatches", "2",
         "--update-epochs", "1", *TINY_NETWORK, "--logdir", str(tmp_path / "runs"),
     )  # fmt: skip
-    assert len(re.findall(r"^iteration +\d+ +global_step +\d+ +episodes +\d+ ", out, re.M)) == 2
+    assert len(re.findall(r"^iteration +\d+ +global_step +\d+ +episodes +\d+ .* time/sps \d+\.\d$", out, re.M)) == 2
     assert_no_masked_action(out, at_least=64)
     assert list((tmp_path / "runs").iterdir()), "no TensorBoard run was written"
 
@@ -58,7 +62,7 @@ def test_torchrl_ppo(task_file, action_mode):  # noqa: F811
         "--total-frames", "128", "--frames-per-batch", "64", "--minibatch", "32", "--epochs", "1", *TINY_NETWORK,
         timeout=600,
     )  # fmt: skip
-    assert len(re.findall(r"^iteration +\d+ +frames +\d+ ", out, re.M)) == 2
+    assert len(re.findall(r"^iteration +\d+ +frames +\d+ .* time/sps \d+\.\d$", out, re.M)) == 2
     assert_no_masked_action(out, at_least=128)
 
 
@@ -96,5 +100,40 @@ def test_tianshou_ppo(task_file, action_mode):  # noqa: F811
         "--epochs", "2", "--steps-per-epoch", "64", "--minibatch", "32", "--repeat", "1", *TINY_NETWORK,
         timeout=600,
     )  # fmt: skip
-    assert len(re.findall(r"^epoch +\d+ +env steps +\d+ ", out, re.M)) == 2
+    assert len(re.findall(r"^epoch +\d+ +env steps +\d+ .* time/sps \d+\.\d$", out, re.M)) == 2
     assert_no_masked_action(out, at_least=128)
+
+
+@pytest.mark.parametrize(
+    "example, missing, install",
+    [
+        ("tianshou_ppo.py", "tianshou", 'pip install -c constraints.txt -e ".[clients]"'),
+        ("torchrl_ppo.py", "torchrl", 'pip install -c constraints.txt -e ".[clients]"'),
+        ("torchrl_ppo.py", "tensordict", 'pip install -c constraints.txt -e ".[clients]"'),
+        ("rllib_ppo.py", "ray", '.venv-rllib/bin/pip install -c constraints-rllib.txt -e ".[rllib]"'),
+        ("maskable_ppo.py", "sb3_contrib", 'pip install -c constraints.txt -e ".[agents]"'),
+        ("cleanrl_ppo.py", "torch", 'pip install -c constraints.txt -e ".[agents]"'),
+    ],
+)
+def test_an_example_without_its_library_says_how_to_install_it_in_one_line(example, missing, install):
+    # `sys.modules[name] = None` makes `import name` raise ModuleNotFoundError, as if not installed.
+    path = str(ROOT / "examples" / example)
+    code = (f"import runpy, sys; sys.modules[{missing!r}] = None; sys.argv = [{path!r}]; "
+            f"runpy.run_path({path!r}, run_name='__main__')")
+    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 2, done.stderr[-2000:]
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith(f"error: {missing} is not installed: "), lines
+    assert install in lines[0]
+
+
+@pytest.mark.parametrize("example, config", [("cleanrl_ppo.py", "Args"), ("torchrl_ppo.py", "Config"),
+                                             ("tianshou_ppo.py", "Config")])  # fmt: skip
+def test_the_examples_default_to_the_shipped_corpus(example, config):
+    # Another default size would generate a corpus (minutes) on first run instead of loading the shipped one.
+    import runpy
+
+    from progrefine_env.tasks.corpus import DEFAULT_CORPUS_SIZE
+
+    module = runpy.run_path(str(ROOT / "examples" / example))  # not "__main__": defines, runs nothing
+    assert module[config]().corpus_size == DEFAULT_CORPUS_SIZE

@@ -20,6 +20,7 @@ pytest.importorskip("ray.rllib", reason="ray[rllib] is not installed (make test-
 from ray.rllib.core.columns import Columns  # noqa: E402
 
 from agents.checkpoint import load_checkpoint  # noqa: E402
+from agents.distribution import edit_mask  # noqa: E402
 from agents.integrations.rllib_module import RefineRLModule  # noqa: E402
 from progrefine_env.wrappers import ActionMaskObservation  # noqa: E402
 
@@ -59,8 +60,8 @@ def test_module_samples_only_allowed_actions(action_mode):
     )
     obs = observations(env, 24, np.random.default_rng(0))
     allowed = obs["grammar_mask"].bool()
-    if action_mode == "edit":
-        allowed &= obs["node_mask"].bool().unsqueeze(-1)
+    if action_mode == "edit":  # the env's edit-mode mask: no node's current token (issue 23)
+        allowed = edit_mask(obs["grammar_mask"], obs["tokens"], obs["node_mask"])
     with torch.no_grad():
         inputs = module.forward_exploration({Columns.OBS: obs})[Columns.ACTION_DIST_INPUTS]
         dist = module.get_exploration_action_dist_cls().from_logits(inputs)
@@ -117,6 +118,23 @@ def test_module_warm_starts_from_the_supervised_checkpoint():
         assert torch.equal(module.net.state_dict()[name], tensor), name
 
 
+def test_the_warm_started_greedy_edit_module_changes_the_program_on_its_first_step():
+    env = make(action_mode="edit", corruption=0.5)
+    module = RefineRLModule(
+        observation_space=env.observation_space, action_space=env.action_space,
+        model_config={"checkpoint": str(CHECKPOINT)},
+    )  # fmt: skip
+    for seed in range(12):
+        obs, _ = env.reset(seed=seed)
+        batch = {Columns.OBS: {key: torch.as_tensor(value)[None] for key, value in obs.items()}}
+        with torch.no_grad():
+            inputs = module.forward_inference(batch)[Columns.ACTION_DIST_INPUTS]
+        action = module.get_inference_action_dist_cls().from_logits(inputs).to_deterministic().sample()
+        before = env.unwrapped.program
+        _, _, _, _, info = env.step(int(action[0]))
+        assert env.unwrapped.program != before and info["nodes_changed"] == 1, seed
+
+
 @pytest.mark.parametrize("action_mode", MODES)
 def test_rllib_example_trains_ppo_with_two_env_runners(task_file, action_mode):  # noqa: F811
     out = run_example(
@@ -124,7 +142,7 @@ def test_rllib_example_trains_ppo_with_two_env_runners(task_file, action_mode): 
         "--iterations", "2", "--env-runners", "2", "--train-batch", "64", "--minibatch", "32", "--epochs", "1",
         "--hidden", "16", "--layers", "1", "--eval-episodes", "2", timeout=900,
     )  # fmt: skip
-    assert len(re.findall(r"^iteration +\d+ +env steps +\d+ ", out, re.M)) == 2
+    assert len(re.findall(r"^iteration +\d+ +env steps +\d+ .* time/sps \d+\.\d$", out, re.M)) == 2
     checked = re.search(r"^masked actions taken: 0 of (\d+) checked$", out, re.M)
     assert checked and int(checked.group(1)) >= 64  # every action of both iterations was checked
     assert re.search(r"^eval: mean return [+-]\d\.\d{3}, solved \d/2$", out, re.M)

@@ -51,7 +51,8 @@ def test_train_resume_and_evaluate(tmp_path):
     out_json, out_png, per_task = tmp_path / "report.json", tmp_path / "report.png", tmp_path / "tasks.out.jsonl"
     evaluation = run("train.evaluate", "--checkpoint", str(ckpt), "--tasks", str(tasks), "--corruption", "0.5",
                      "1.0", "--rounds", "2", "--json", str(out_json), "--plot", str(out_png), "--samples", "4",
-                     "--baseline", "search", "--per-task", str(per_task), "--no-progress")  # fmt: skip
+                     "--baseline", "search", "--per-task", str(per_task), "--no-progress",
+                     "--pictures", str(tmp_path / "pictures"))  # fmt: skip
     assert evaluation.returncode == 0, evaluation.stderr
     report = json.loads(out_json.read_text())
     assert [level["corruption"] for level in report["levels"]] == [0.5, 1.0]
@@ -63,6 +64,11 @@ def test_train_resume_and_evaluate(tmp_path):
     assert {line["agent"] for line in lines} == {"policy", "search"}
     for line in lines:
         assert {"task", "corruption", "round_solved", "candidates_run", "held_out_passed", "final_program"} <= set(line)
+    pictures = sorted((tmp_path / "pictures").glob("*.png"))  # one per task and level: start + 2 rounds
+    assert len(pictures) == 2 * len(TASKS) and f"{len(pictures)} pictures in" in evaluation.stdout
+    from matplotlib.image import imread
+
+    assert imread(pictures[0]).shape[:2] == (3 * 300 + 30, 960)
 
 
 def test_evaluate_refuses_a_bad_checkpoint_naming_it(tmp_path):

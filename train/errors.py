@@ -41,6 +41,21 @@ def describe(err: BaseException) -> str:
 
 
 @contextmanager
+def library_imports(install: str, libraries: tuple[str, ...]) -> Iterator[None]:
+    """Around an example's imports of optional libraries: if one of `libraries` (top-level module
+    names) is missing, one line `error: <module> is not installed: <install>` on stderr and exit 2,
+    instead of a traceback. Any other missing module keeps its traceback (it is a bug)."""
+    try:
+        yield
+    except ModuleNotFoundError as err:
+        library = (err.name or "").split(".")[0]
+        if library not in libraries:
+            raise
+        print(f"error: {library} is not installed: {install}", file=sys.stderr)
+        raise SystemExit(USAGE_EXIT) from None
+
+
+@contextmanager
 def user_errors() -> Iterator[None]:
     """Turn a bad input into `error: <reason>` on stderr and `SystemExit(2)`."""
     try:

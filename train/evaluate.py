@@ -33,7 +33,7 @@ import torch
 from tqdm import tqdm
 
 from agents.checkpoint import load_checkpoint
-from agents.plot import plot_report
+from agents.plot import plot_report, save_task_pictures
 from agents.refine import BASELINES, DEFAULT_LEVELS, format_report, per_task_lines, refinement_report, without_per_task
 from agents.strategies import Decoding
 from train.cli import add_dataclass_flags, build_dataclass
@@ -78,6 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--per-task", default=None,
                         help="write one JSON line per task and level here (task, corruption, round solved, "
                              "candidates run, held-out tests passed, final program)")  # fmt: skip
+    parser.add_argument("--pictures", default=None,
+                        help="save one PNG of each task's rounds (program trees, edits, test signal) in this folder")
     parser.add_argument("--plot", default=None, help="write a PNG plot here")
     parser.add_argument("--seed", type=int, default=0, help="task i is corrupted (and sampled) with seed + i")
     parser.add_argument("--batch-size", type=int, default=64, help="programs refined at once")
@@ -146,6 +148,8 @@ def main(argv: list[str] | None = None) -> int:
     print(format_report(report))
     with user_errors():  # an output path in a missing folder
         _write_outputs(args, report)
+        if args.pictures:
+            print(f"{len(save_task_pictures(report, tasks, args.pictures))} pictures in {args.pictures}")
     return 0
 
 
