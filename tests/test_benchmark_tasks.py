@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import statistics
-import sys
 from pathlib import Path
 
 import pytest
+from benchmark_scripts import benchmark_module, passes_all
 
 from progrefine_env.lang import compile_program, parse, unparse, values_equal
 from progrefine_env.tasks import GeneratorConfig, Task, Test, generate_tasks, load_corpus, load_tasks, save_tasks
@@ -18,16 +17,6 @@ ROOT = Path(__file__).resolve().parent.parent
 HANDWRITTEN = ROOT / "benchmarks" / "tasks" / "handwritten.jsonl"
 FROZEN = ROOT / "benchmarks" / "tasks" / "generated_test_200.jsonl"
 
-
-def _script():
-    """benchmarks/make_handwritten.py as a module (benchmarks/ is not a package)."""
-    name = "make_handwritten"
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / "make_handwritten.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 @pytest.fixture(scope="module")
@@ -39,10 +28,6 @@ def handwritten() -> list[Task]:
 def frozen() -> list[Task]:
     return load_tasks(FROZEN)
 
-
-def _passes_all(program, task: Task) -> bool:
-    compiled = compile_program(program, task.input_types)
-    return all(values_equal(compiled.run(t.inputs), t.output) for t in task.tests + task.held_out_tests)
 
 
 def test_handwritten_tasks_are_complete_and_small(handwritten):
@@ -67,12 +52,12 @@ def test_no_handwritten_task_passes_the_tests_of_another(handwritten):
     for a in handwritten:
         for b in handwritten:
             if a is not b and a.input_types == b.input_types:
-                assert not _passes_all(a.program, b), f"{a.name} passes every test of {b.name}"
+                assert not passes_all(a.program, b), f"{a.name} passes every test of {b.name}"
 
 
 def test_visible_tests_tell_each_program_from_its_one_token_variants(handwritten):
     """A variant that the held-out tests tell apart, a visible test tells apart too."""
-    variants = _script().variants
+    variants = benchmark_module("make_handwritten").variants
     for task in handwritten:
         for variant in variants(task.program, task.input_types):
             compiled = compile_program(variant, task.input_types)
@@ -82,7 +67,7 @@ def test_visible_tests_tell_each_program_from_its_one_token_variants(handwritten
 
 def test_the_script_rebuilds_the_file(handwritten):
     """The file is what benchmarks/make_handwritten.py makes of its specs (a sample of them)."""
-    script = _script()
+    script = benchmark_module("make_handwritten")
     specs = {s.name: s for s in script.SPECS}
     assert [t.name for t in handwritten] == list(specs)
     for task in handwritten[:: len(handwritten) // 4]:

@@ -3,13 +3,12 @@ told apart from every other hand-written program, and never met in the shipped c
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import statistics
-import sys
 from pathlib import Path
 
 import pytest
+from benchmark_scripts import benchmark_module, passes_all
 
 from progrefine_env.lang import VOCAB, compile_program, parse, unparse, values_equal
 from progrefine_env.tasks import Task, load_corpus, load_tasks
@@ -18,15 +17,6 @@ ROOT = Path(__file__).resolve().parent.parent
 PUZZLES = ROOT / "benchmarks" / "tasks" / "puzzles.jsonl"
 HANDWRITTEN = ROOT / "benchmarks" / "tasks" / "handwritten.jsonl"
 
-
-def _module(name: str):
-    """A script of benchmarks/ as a module (benchmarks/ is not a package)."""
-    if name not in sys.modules:
-        spec = importlib.util.spec_from_file_location(name, ROOT / "benchmarks" / f"{name}.py")
-        module = importlib.util.module_from_spec(spec)
-        sys.modules[name] = module
-        spec.loader.exec_module(module)
-    return sys.modules[name]
 
 
 @pytest.fixture(scope="module")
@@ -38,10 +28,6 @@ def puzzles() -> list[Task]:
 def handwritten() -> list[Task]:
     return load_tasks(HANDWRITTEN)
 
-
-def _passes_all(program, task: Task) -> bool:
-    compiled = compile_program(program, task.input_types)
-    return all(values_equal(compiled.run(t.inputs), t.output) for t in task.tests + task.held_out_tests)
 
 
 def test_puzzles_are_complete_and_within_the_size_limit(puzzles, handwritten):
@@ -68,7 +54,7 @@ def test_sizes_spread_over_8_to_30_nodes_and_beyond(puzzles):
 
 
 def test_at_least_half_nest_lambdas_branch_inside_one_or_take_two_inputs(puzzles):
-    structure = _module("corpus_stats").structure
+    structure = benchmark_module("corpus_stats").structure
     found = [structure(t.program, t.input_types) for t in puzzles]
     assert sum(f["any"] for f in found) >= len(puzzles) / 2
     for key in ("nested", "lam_in_lam2", "if_in_lambda", "multi_input"):
@@ -76,7 +62,7 @@ def test_at_least_half_nest_lambdas_branch_inside_one_or_take_two_inputs(puzzles
 
 
 def test_structure_names_what_a_program_nests():
-    structure = _module("corpus_stats").structure
+    structure = benchmark_module("corpus_stats").structure
     one = {"x": "list"}
     assert not structure(parse("(sum (map (lam (* a a)) (filter (lam (> a 0)) x)))"), one)["any"]
     nested = structure(parse("(fold (lam2 (+ a (count (lam (< a b)) x))) 0 x)"), one)
@@ -95,20 +81,20 @@ def test_no_puzzle_passes_the_tests_of_another(puzzles):
     for a in puzzles:
         for b in puzzles:
             if a is not b and a.input_types == b.input_types:
-                assert not _passes_all(a.program, b), f"{a.name} passes every test of {b.name}"
+                assert not passes_all(a.program, b), f"{a.name} passes every test of {b.name}"
 
 
 def test_puzzles_and_the_first_set_are_told_apart(puzzles, handwritten):
     for a in puzzles:
         for b in handwritten:
             if a.input_types == b.input_types:
-                assert not _passes_all(a.program, b), f"{a.name} passes every test of {b.name}"
-                assert not _passes_all(b.program, a), f"{b.name} passes every test of {a.name}"
+                assert not passes_all(a.program, b), f"{a.name} passes every test of {b.name}"
+                assert not passes_all(b.program, a), f"{b.name} passes every test of {a.name}"
 
 
 def test_visible_tests_tell_each_program_from_its_one_token_variants(puzzles):
     """A variant that the held-out tests tell apart, a visible test tells apart too."""
-    variants = _module("make_handwritten").variants
+    variants = benchmark_module("make_handwritten").variants
     for task in puzzles:
         for variant in variants(task.program, task.input_types):
             compiled = compile_program(variant, task.input_types)
@@ -119,7 +105,7 @@ def test_visible_tests_tell_each_program_from_its_one_token_variants(puzzles):
 def test_the_script_rebuilds_the_file(puzzles):
     """The file is what `make_handwritten.py --specs puzzles` makes of benchmarks/puzzle_specs.py
     (a sample of it), and that set is not one the generator holds back."""
-    script = _module("make_handwritten")
+    script = benchmark_module("make_handwritten")
     module = script.specs_module("puzzles")
     specs = {s.name: s for s in module.SPECS}
     assert [t.name for t in puzzles] == list(specs)
