@@ -16,7 +16,9 @@ share of each forward pass; not env construction, reset, or the final judging):
 - guided: `--strategy guided`, `--rounds R`;
 - sampling: `--strategy sample_distinct --samples 256 --rounds 5`, stopped by the CPU budget;
 - search-freq: the random search weighted by corpus frequency, one round, stopped by the CPU budget;
-- best_of_k: `train.evaluate`'s default decoding (best of 128 a round, 5 rounds) with no CPU cap
+- guided-baseline: the guided search ordered by the random-trajectory baseline network
+  (`checkpoints/random_baseline.pt`: the same network trained on random corruption trajectories);
+- best_of_k: `train.evaluate`'s earlier default decoding (best of 128 a round, 5 rounds) with no CPU cap
   (budget 0 in the table): the CPU it takes is what it is compared at.
 """
 
@@ -36,8 +38,9 @@ SETS = {
     "puzzles": ROOT / "benchmarks" / "tasks" / "puzzles.jsonl",
 }
 LEVELS = (("mask", 0.5), ("mask", 0.75), ("mask", 1.0), ("noise", 0.25), ("noise", 0.5))
-METHODS = ("classical", "guided", "sampling", "search-freq", "best_of_k")
+METHODS = ("classical", "guided", "sampling", "search-freq", "best_of_k", "guided-baseline")
 SHIPPED = ROOT / "checkpoints" / "scheduled_sampling.pt"
+BASELINE = ROOT / "checkpoints" / "random_baseline.pt"
 
 
 @dataclass(frozen=True)
@@ -66,6 +69,7 @@ def plan(sets: list[str], budgets: list[float]) -> list[Config]:
     configs += [Config(*where, "best_of_k", 0.0, 5) for where in every]
     configs += [Config(*where, "guided", 0.1, 1) for where in every]  # at about best_of_k's CPU
     configs += [Config(*where, "guided", 0.3, rounds) for rounds in (2, 5) for where in every]
+    configs += [Config(*where, "guided-baseline", 0.3, 1) for where in every]
     # The fast engine (issue 27) at the headline budget, beside the reference rows above.
     configs += [Config(*where, m, 0.3, 1, "fast") for where in every for m in ("guided", "classical")]
     configs += [Config(*where, "classical", 10.0, 1) for where in every]
@@ -89,7 +93,7 @@ def _agent(config: Config, policy, weights):
         return Agent(None, Decoding("argmax", 1, cpu_budget=config.budget), "sketch", weights)
     if config.method == "search-freq":
         return Agent(None, Decoding("argmax", 1, cpu_budget=config.budget), "random", weights, search_budget=10**9)
-    if config.method == "guided":
+    if config.method in ("guided", "guided-baseline"):
         return Agent(policy, Decoding("guided", cpu_budget=config.budget))
     if config.method == "best_of_k":  # train.evaluate's default decoding, uncapped: its CPU is measured
         return Agent(policy, Decoding("best_of_k", samples=128))
@@ -183,12 +187,13 @@ def run_missing(args, out: Path, done: set) -> list[dict]:
     torch.set_num_threads(1)
     model, _ = load_checkpoint(args.checkpoint, "cpu")
     policy, weights = GraphPolicy(model.eval()), token_weights(load_corpus("train"))
+    baseline = GraphPolicy(load_checkpoint(BASELINE, "cpu")[0].eval())
     out.parent.mkdir(parents=True, exist_ok=True)
     new = []
     for config in plan(args.sets, args.budgets):
         if config.key() in done or config.method not in args.methods:
             continue
-        row = run(config, policy, weights)
+        row = run(config, baseline if config.method == "guided-baseline" else policy, weights)
         with out.open("a") as f:
             f.write(json.dumps(row) + "\n")
         print(json.dumps(row), flush=True)
