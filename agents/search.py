@@ -38,6 +38,14 @@ def token_weights(tasks: Sequence[Task]) -> np.ndarray:
     return counts
 
 
+def corpus_token_weights() -> np.ndarray:
+    """`token_weights` of the default generated corpus's train split (what the agents learn on): the
+    order the classical sketch search tries tokens in, and the frequency-weighted search's draws."""
+    from progrefine_env.tasks.corpus import load_corpus
+
+    return token_weights(load_corpus("train", progress=True))
+
+
 def fillings(
     tokens: Sequence[int], arities: Sequence[int], holes: Sequence[int], signature, rng: np.random.Generator,
     weights: np.ndarray | None = None,

@@ -181,12 +181,11 @@ def run_missing(args, out: Path, done: set) -> list[dict]:
 
     from agents.checkpoint import load_checkpoint
     from agents.policy import GraphPolicy
-    from agents.search import token_weights
-    from progrefine_env.tasks.corpus import load_corpus
+    from agents.search import corpus_token_weights
 
     torch.set_num_threads(1)
     model, _ = load_checkpoint(args.checkpoint, "cpu")
-    policy, weights = GraphPolicy(model.eval()), token_weights(load_corpus("train"))
+    policy, weights = GraphPolicy(model.eval()), corpus_token_weights()
     baseline = GraphPolicy(load_checkpoint(BASELINE, "cpu")[0].eval())
     out.parent.mkdir(parents=True, exist_ok=True)
     new = []

@@ -35,6 +35,7 @@ from tqdm import tqdm
 from agents.checkpoint import load_checkpoint
 from agents.plot import plot_report, save_task_pictures
 from agents.refine import BASELINES, DEFAULT_LEVELS, format_report, per_task_lines, refinement_report, without_per_task
+from agents.search import corpus_token_weights
 from agents.strategies import Decoding
 from train.cli import add_dataclass_flags, build_dataclass
 from train.errors import user_errors
@@ -132,7 +133,7 @@ def main(argv: list[str] | None = None) -> int:
     with user_errors():  # a bad checkpoint or task file: one `error:` line naming it, exit 2
         model, _ = load_checkpoint(args.checkpoint, device)
         tasks = load_task_option(args)[: args.limit]
-        weights = _corpus_weights() if args.baseline in ("search-freq", "sketch") else None
+        weights = corpus_token_weights() if args.baseline in ("search-freq", "sketch") else None
     workers = 1 if device != "cpu" else args.workers
     total = len(tasks) * len(args.corruption) * (1 if args.baseline == "none" else 2)
     with tqdm(total=total, unit="task", disable=args.no_progress, file=sys.stderr) as bar:
@@ -151,14 +152,6 @@ def main(argv: list[str] | None = None) -> int:
         if args.pictures:
             print(f"{len(save_task_pictures(report, tasks, args.pictures))} pictures in {args.pictures}")
     return 0
-
-
-def _corpus_weights():
-    """Token frequencies of the default generated corpus's train split (what the agents learn on)."""
-    from agents.search import token_weights
-    from progrefine_env.tasks.corpus import load_corpus
-
-    return token_weights(load_corpus("train", progress=True))
 
 
 def _write_outputs(args: argparse.Namespace, report: dict) -> None:

@@ -29,6 +29,7 @@ continues; the test-time protocol extends the (mode, level) in progress, not fin
 from __future__ import annotations
 
 import argparse
+import copy
 import datetime
 import json
 import math
@@ -46,6 +47,7 @@ from agents.dataset import AggregateDataset
 from agents.evaluation import Agent
 from agents.improve import ImproveConfig, Improvement, fit_pairs, kept_states, refine_and_collect
 from agents.refine import evaluate_tasks
+from agents.search import corpus_token_weights
 from agents.strategies import Decoding
 from progrefine_env.tasks.io import load_tasks
 from train.cli import add_dataclass_flags, build_dataclass
@@ -93,7 +95,7 @@ def main(argv: list[str] | None = None) -> int:
         folder = Path(args.run_dir or Path("runs") / "improve" / datetime.datetime.now().strftime("%Y%m%d-%H%M%S"))
         run = Run(folder, config, args, init)
     print(f"run folder {folder}" + (f" (resuming after {len(run.rows)} rows)" if run.rows else ""))
-    weights = _corpus_weights() if args.baseline == "sketch" else None
+    weights = corpus_token_weights() if args.baseline == "sketch" else None
     combos = [(mode, level) for mode in args.corruption_mode for level in args.levels]
     protocol = inductive if evals else test_time
     protocol(run, tasks, evals, combos, weights)
@@ -110,7 +112,7 @@ class Run:
         self.checkpoint = folder / "checkpoint.pt"
         self.rows: list[dict] = []
         self.progress: dict = {"stage": 0, "generation": 0, "cum": None}
-        self.model = _copy(init)
+        self.model = copy.deepcopy(init)
         self.learner = Improvement(self.model, config, init)
         if self.checkpoint.exists():
             self._resume()
@@ -248,19 +250,6 @@ def _baseline(tasks, mode: str, level: float, cpu: np.ndarray, weights, seed: in
             "baseline_pass_visible": sum(r.round_solved is not None for r in results) / n}  # fmt: skip
 
 
-def _copy(model):
-    from agents.network import RefineNet
-
-    copy = RefineNet(model.config)
-    copy.load_state_dict(model.state_dict())
-    return copy
-
-
-def _corpus_weights():
-    from agents.search import token_weights
-    from progrefine_env.tasks.corpus import load_corpus
-
-    return token_weights(load_corpus("train"))
 
 
 if __name__ == "__main__":
