@@ -42,6 +42,51 @@ def to_tensors(observations: Mapping[str, np.ndarray | torch.Tensor], device: to
     return out
 
 
+NODE_AXIS_KEYS = (
+    "tokens", "prev_tokens", "node_mask", "masked", "arity", "depth", "position", "expected_type",
+    "type_conflict", "node_failure", "node_suspicion", "node_values", "grammar_mask",
+)  # fmt: skip
+TEST_AXIS_KEYS = ("test_mask", "test_outcome", "expected_output", "test_inputs")
+
+
+def crop_padding(obs: Mapping[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor], int]:
+    """The observation without the node and test slots that no batch element uses, and the number
+    of node slots kept.
+
+    The env pads nodes and tests at the end (`node_mask`, `test_mask` are prefixes), and a median
+    program has 11 of 64 node slots and 5 of 8 test slots real, so most of a padded batch's
+    per-(node, test) work was padding (issue 27). Cropping to the batch's longest real prefix keeps
+    every real slot in place, so nothing else changes; a batch whose masks are not prefixes is
+    returned whole.
+
+    Shapes: node keys [B, N, ...] -> [B, n, ...]; test keys [B, T, ...] -> [B, t, ...];
+    `node_values` [B, N, T, F] -> [B, n, t, F]; other keys unchanged.
+    """
+    n, t = _prefix_length(obs["node_mask"]), _prefix_length(obs["test_mask"])
+    if n is None or t is None:
+        return dict(obs), obs["tokens"].shape[1]
+    out = dict(obs)
+    for key in NODE_AXIS_KEYS:
+        if key in out:
+            out[key] = out[key][:, :n]
+    for key in TEST_AXIS_KEYS:
+        if key in out:
+            out[key] = out[key][:, :t]
+    if "node_values" in out:
+        out["node_values"] = out["node_values"][:, :, :t]
+    return out, n
+
+
+def _prefix_length(mask: torch.Tensor) -> int | None:
+    """The longest real prefix over the batch (at least 1), or None if some row's real slots are
+    not a prefix."""
+    counts = mask.bool().sum(1)
+    slots = torch.arange(mask.shape[1], device=mask.device)
+    if not bool((mask.bool() == (slots < counts.unsqueeze(1))).all()):
+        return None
+    return max(int(counts.max()), 1) if counts.numel() else 1
+
+
 def flatten_observation(obs: Mapping[str, torch.Tensor]) -> FlatEdges:
     """The disjoint-graph edges of a batched observation (`edge_index` [B, 2, E], ...)."""
     edge_index, edge_type, edge_mask = obs["edge_index"].long(), obs["edge_type"].long(), obs["edge_mask"]

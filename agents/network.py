@@ -12,7 +12,7 @@ from torch import nn
 from progrefine_env.graph import EDGE_TYPES
 from progrefine_env.lang import VOCAB_SIZE
 
-from .batching import flatten_observation
+from .batching import crop_padding, flatten_observation
 from .encoder import NodeEncoder
 from .layers import GlobalContext, TypedGINELayer
 
@@ -80,7 +80,29 @@ class GraphBackbone(nn.Module):
         count = config.layers if config.global_context else 0
         self.contexts = nn.ModuleList(GlobalContext(h) for _ in range(count))
 
+    @property
+    def packed(self) -> bool:
+        """True (the default): skip padding, cropping the batch to its real node and test slots and
+        encoding only real (node, test) pairs; False: the padded reference path. Both give the same
+        outputs at real nodes up to float rounding (tested to 1e-5); padded nodes' outputs, which
+        every mask ignores, are unspecified (zeros past the batch's longest program)."""
+        return self.encoder.packed
+
+    @packed.setter
+    def packed(self, value: bool) -> None:
+        self.encoder.packed = value
+
     def forward(self, obs: dict[str, torch.Tensor]) -> BackboneOutput:
+        if not self.packed:
+            return self._forward(obs)
+        slots = obs["tokens"].shape[1]
+        cropped, kept = crop_padding(obs)
+        out = self._forward(cropped)
+        if kept == slots:
+            return out
+        return BackboneOutput(pad_nodes(out.nodes, slots), out.pooled)
+
+    def _forward(self, obs: dict[str, torch.Tensor]) -> BackboneOutput:
         batch_size, num_nodes = obs["tokens"].shape
         h = self.encoder(obs)
         if self.round_embedding is not None:
@@ -124,9 +146,19 @@ class RefineNet(nn.Module):
         self._register_load_state_dict_pre_hook(_rename_unsplit_keys)
 
     def forward(self, obs: dict[str, torch.Tensor]) -> NetOutput:
-        features = self.backbone(obs)
-        logits = self.token_head(features.nodes)
-        return NetOutput(logits, self.value_head(features.pooled).squeeze(-1), features.nodes)
+        slots = obs["tokens"].shape[1]
+        kept = crop_padding(obs) if self.backbone.packed else (obs, slots)
+        features = self.backbone(kept[0])
+        nodes, logits = features.nodes, self.token_head(features.nodes)  # on the real slots only (packed)
+        if kept[1] < slots:
+            nodes, logits = pad_nodes(nodes, slots), pad_nodes(logits, slots)
+        return NetOutput(logits, self.value_head(features.pooled).squeeze(-1), nodes)
+
+
+def pad_nodes(per_node: torch.Tensor, slots: int) -> torch.Tensor:
+    """`[B, n, ...]` zero-padded to `[B, slots, ...]` along the node axis."""
+    pad = [0, 0] * (per_node.dim() - 2) + [0, slots - per_node.shape[1]]
+    return nn.functional.pad(per_node, pad)
 
 
 _BACKBONE_PREFIXES = ("encoder.", "round_embedding.", "layers.", "contexts.")

@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from .advantages import compute_gae
-from .batching import to_tensors
+from .batching import crop_padding, to_tensors
 from .collector import RolloutCollector, stack_rollout_obs
 from .losses import approx_kl, distribution_kl, ppo_clip_loss, reinforce_loss, value_loss
 from .network import RefineNet
@@ -225,9 +225,10 @@ class PolicyGradientTrainer:
 
     def _minibatch_step(self, batch: dict, idx: torch.Tensor) -> dict[str, float]:
         cfg = self.config
-        obs = {k: v[idx] for k, v in batch["obs"].items()}
+        obs, kept = crop_padding({k: v[idx] for k, v in batch["obs"].items()})
         dist, values = self.policy.distribution(obs, temperature=1.0)
-        log_prob, entropy = dist.log_prob(batch["actions"][idx]), dist.entropy()
+        actions = batch["actions"][idx]
+        log_prob, entropy = dist.log_prob(actions[:, :kept] if actions.dim() == 2 else actions), dist.entropy()
         old, advantages = batch["old_log_probs"][idx], batch["advantages"][idx]
         out = {}
         if cfg.algo == "ppo":
@@ -238,7 +239,7 @@ class PolicyGradientTrainer:
         v_loss = value_loss(values, batch["returns"][idx])
         loss = policy_loss + cfg.vf_coef * v_loss - cfg.ent_coef * entropy.mean()
         if self.reference is not None:
-            kl = distribution_kl(dist, batch["reference_log_probs"][idx]).mean()
+            kl = distribution_kl(dist, _crop_log_probs(batch["reference_log_probs"][idx], kept, dist)).mean()
             loss = loss + cfg.kl_coef * kl
             out["train/kl_to_reference"] = float(kl.detach())
         self.optimizer.zero_grad()
@@ -251,6 +252,12 @@ class PolicyGradientTrainer:
             "train/approx_kl": float(approx_kl(log_prob.detach(), old)),
         })  # fmt: skip
         return out
+
+
+def _crop_log_probs(log_probs: torch.Tensor, kept: int, dist) -> torch.Tensor:
+    """Padded-batch log-probabilities ([B, N, V] or flat [B, N * V]) cut to the `kept` node slots of
+    a cropped distribution: the slots cut are padding, masked everywhere, so nothing else changes."""
+    return log_probs[:, : dist.log_probs.shape[1]] if log_probs.dim() == 2 else log_probs[:, :kept]
 
 
 def _rollout_metrics(rollout, values: torch.Tensor, returns: torch.Tensor) -> dict[str, float]:

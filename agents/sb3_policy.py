@@ -48,7 +48,7 @@ from progrefine_env.lang import PAD
 
 from .checkpoint import load_checkpoint
 from .distribution import MASK_FILL, MaskedFlatCategorical, MaskedNodeCategorical, edit_mask, edit_scores
-from .network import GraphBackbone, ModelConfig, RefineNet
+from .network import GraphBackbone, ModelConfig, RefineNet, pad_nodes
 
 
 def _sizes(observation_space: spaces.Dict) -> tuple[int, int]:
@@ -136,7 +136,7 @@ class PerNodeActionHead(nn.Module):
         n, h, v = self.num_nodes, self.hidden, self.vocab
         nodes, per_node, grammar = latent.split([n * h, n, n * v], dim=1)
         grammar = grammar.view(-1, n, v) > 0.5
-        logits = self.token_head(nodes.view(-1, n, h)).float()
+        logits = self._token_logits(nodes.view(-1, n, h), per_node)
         if self.action_mode == "edit":
             tokens = per_node.round().long()
             real = tokens != PAD
@@ -145,6 +145,16 @@ class PerNodeActionHead(nn.Module):
         else:
             allowed = grammar
         return logits.masked_fill(~allowed, MASK_FILL).flatten(1)
+
+    def _token_logits(self, nodes: torch.Tensor, per_node: torch.Tensor) -> torch.Tensor:
+        """The token head on the batch's real node slots only (issue 27: a median program fills 11 of
+        64); a padded slot's logits are zeros, which the masks make irrelevant (it allows nothing in
+        `edit` mode, only `<pad>` in `rewrite` mode)."""
+        real = per_node != PAD if self.action_mode == "edit" else per_node > 0.5
+        positions = torch.arange(1, real.shape[1] + 1, device=real.device)
+        kept = max(int((real * positions).max()), 1) if real.numel() else 1  # up to the last real slot
+        logits = self.token_head(nodes[:, :kept]).float()
+        return pad_nodes(logits, nodes.shape[1]) if kept < nodes.shape[1] else logits
 
 
 class GraphDistribution(CategoricalDistribution):

@@ -32,7 +32,7 @@ from ray.rllib.core.rl_module.apis import ValueFunctionAPI
 from ray.rllib.core.rl_module.torch import TorchRLModule
 
 from agents.checkpoint import load_checkpoint
-from agents.distribution import MASK_FILL, MaskedFlatCategorical, MaskedNodeCategorical
+from agents.distribution import MASK_FILL, MaskedFlatCategorical, MaskedNodeCategorical, probabilities
 from agents.network import ModelConfig, RefineNet
 from agents.policy import action_distribution
 from progrefine_env.lang import VOCAB_SIZE
@@ -76,7 +76,7 @@ class _MaskedDistribution(Distribution):
         """KL(self || other); both come from the same observations, hence the same masks, and a
         masked entry has probability exactly 0, so it adds 0 (never 0 * inf)."""
         p = self.dist.log_probs
-        terms = p.exp() * (p - other.dist.log_probs)
+        terms = probabilities(p) * (p - other.dist.log_probs)
         return terms.flatten(1).sum(-1)
 
     def to_deterministic(self) -> TorchDeterministic:
