@@ -5,11 +5,19 @@ modes. Wall-clock and process-CPU rates side by side: on a machine shared with o
 rate says what the code costs, the wall rate what this run got.
 
     python benchmarks/pg_throughput.py [--steps 512] [--hidden 64] [--layers 2] [--n-envs 8] [--max-nodes 64]
+    python benchmarks/pg_throughput.py --rows graph,ours --modes edit --profile   # where the time goes
+
+`--profile` runs each row under cProfile and prints the share of the timed run spent in each part
+(rollout: env steps, observation batching, forward; update: forward, backward, optimizer), read off
+the cumulative time of the functions named in `PARTS`. cProfile inflates Python-heavy parts (the env
+more than torch's kernels), so the shares are a guide, the rates without `--profile` the figures.
 """
 
 from __future__ import annotations
 
 import argparse
+import cProfile
+import pstats
 import time
 
 import torch
@@ -24,11 +32,56 @@ from agents.sb3_policy import MaskableGraphPolicy
 from progrefine_env.env import ProgramRefineEnv
 from progrefine_env.tasks.generator import generate_tasks
 
+# Per trainer: part -> (file suffix, function name[, caller name]) whose cumulative time (in calls
+# from that caller, if named) is that part's.
+PARTS = {
+    "sb3": {
+        "rollout": ("ppo_mask.py", "collect_rollouts"),
+        "  env steps": ("dummy_vec_env.py", "step_wait"),
+        "  observation batching": ("common/utils.py", "obs_as_tensor"),
+        "  forward (acting)": ("maskable/policies.py", "forward"),
+        "update": ("ppo_mask.py", "train"),
+        "  forward (log-probs, values)": ("maskable/policies.py", "evaluate_actions"),
+        "  backward": ("torch/_tensor.py", "backward"),
+        "  optimizer": ("torch/optim/optimizer.py", "wrapper"),
+    },
+    "ours": {
+        "rollout": ("agents/collector.py", "collect"),
+        "  env steps": ("sync_vector_env.py", "step"),
+        "  observation batching": ("agents/batching.py", "to_tensors"),
+        "  forward (acting)": ("agents/policy.py", "act"),
+        "update": ("agents/policy_gradient.py", "_update"),
+        "  forward (log-probs, values)": ("agents/policy.py", "distribution", "_minibatch_step"),
+        "  backward": ("torch/_tensor.py", "backward"),
+        "  optimizer": ("torch/optim/optimizer.py", "wrapper"),
+    },
+}
+PROFILE: cProfile.Profile | None = None
+
 
 def timed(run) -> tuple[float, float]:
     wall, cpu = time.perf_counter(), time.process_time()
+    if PROFILE is not None:
+        PROFILE.enable()
     run()
+    if PROFILE is not None:
+        PROFILE.disable()
     return time.perf_counter() - wall, time.process_time() - cpu
+
+
+def shares(profile: cProfile.Profile, parts: dict[str, tuple[str, ...]]) -> dict[str, float]:
+    """Share of the profiled run in each part (cumulative time of its function, summed over matches)."""
+    stats = pstats.Stats(profile).stats  # (file, line, name) -> (calls, primitive, tottime, cumtime, callers)
+    total = sum(entry[2] for entry in stats.values())
+    out = {}
+    for part, (suffix, name, *caller) in parts.items():
+        cumulative = [
+            entry[3] if not caller else sum(c[3] for (_, _, by), c in entry[4].items() if by == caller[0])
+            for (file, _, func), entry in stats.items()
+            if file.endswith(suffix) and func == name
+        ]
+        out[part] = max(cumulative, default=0.0) / total  # recursive entries repeat the outer time: take the largest
+    return out
 
 
 def sb3_rate(policy, mode: str, args, tasks) -> tuple[int, float, float]:
@@ -82,7 +135,10 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1, help="torch threads")
     parser.add_argument("--rows", default="graph,mlp,ours", help="which of graph, mlp, ours to time")
     parser.add_argument("--modes", default="edit,rewrite", help="action modes to time")
+    parser.add_argument("--profile", action="store_true", help="print where each row's time goes (cProfile)")
     args = parser.parse_args()
+    global PROFILE
+    PROFILE = cProfile.Profile() if args.profile else None
     torch.set_num_threads(args.threads)
     tasks = generate_tasks(300, seed=123)
     rows = args.rows.split(",")
@@ -98,6 +154,10 @@ def main() -> None:
                 steps, wall, cpu = sb3_rate(policy, mode, args, tasks)
             rates = f"{steps / wall:>8.0f} {cpu:>7.1f} {steps / cpu:>11.0f}"
             print(f"{names[key]:<28} {mode:<8} {steps:>6} {wall:>7.1f} {rates}")
+            if PROFILE is not None:
+                for part, share in shares(PROFILE, PARTS["ours" if key == "ours" else "sb3"]).items():
+                    print(f"    {part:<30} {100 * share:5.1f}%")
+                PROFILE = cProfile.Profile()
 
 
 if __name__ == "__main__":

@@ -121,3 +121,21 @@ def test_cropped_minibatch_gives_the_padded_log_probs_entropy_and_kl():
         distribution_kl(full, reference_log_probs),
     )
     assert np.isfinite(cropped.entropy().numpy()).all()
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="the CUDA path runs only where a GPU is present")
+def test_cuda_path_gives_the_cpu_outputs_and_trains():
+    obs = batch("mask", count=8)
+    model = load_checkpoint(SHIPPED, "cpu")[0].eval()
+    gpu_model = load_checkpoint(SHIPPED, "cuda")[0].eval()
+    gpu_obs = {key: value.cuda() for key, value in obs.items()}
+    with torch.no_grad():
+        cpu_out, gpu_out = model(obs), gpu_model(gpu_obs)
+    real = obs["node_mask"].bool()
+    torch.testing.assert_close(gpu_out.logits.cpu()[real], cpu_out.logits[real], atol=1e-4, rtol=1e-4)
+    torch.testing.assert_close(gpu_out.value.cpu(), cpu_out.value, atol=1e-4, rtol=1e-4)
+    gpu_model.train()
+    out = gpu_model(gpu_obs)
+    dist = action_distribution(out.logits, gpu_obs, "rewrite")
+    (dist.entropy().mean() + out.value.pow(2).mean()).backward()
+    assert all(p.grad is None or bool(torch.isfinite(p.grad).all()) for p in gpu_model.parameters())
