@@ -29,7 +29,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 from ..lang import TOKEN_ID, Program
-from .generator import GENERATOR_VERSION, GeneratorConfig, fingerprint, generate_tasks_with_fingerprints
+from .generation import GENERATOR_VERSION, GeneratorConfig, fingerprint, generate_tasks_with_fingerprints
 from .held_back import held_back_digest
 from .io import load_tasks, save_tasks, task_from_json
 from .task import Task, Test

@@ -27,7 +27,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from .corpus import _LETTER, DEFAULT_CORPUS_SIZE, corpus_key, decode_lines
-from .generator import GENERATOR_VERSION, GeneratorConfig
+from .generation import GENERATOR_VERSION, GeneratorConfig
 from .task import Task
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "data"
