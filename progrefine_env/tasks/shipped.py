@@ -26,7 +26,7 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from .corpus import _LETTER, DEFAULT_CORPUS_SIZE, corpus_key, decode_lines
+from .corpus_files import _LETTER, DEFAULT_CORPUS_SIZE, corpus_key, decode_lines
 from .generation import GENERATOR_VERSION, GeneratorConfig
 from .task import Task
 
