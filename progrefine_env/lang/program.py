@@ -11,6 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from functools import lru_cache
 
+from .tree_text import tree_text
 from .vocab import ARITY, MASK, MAX_ARITY, PAD, VOCAB, VOCAB_SIZE
 
 MAX_NODES = 10_000
@@ -156,9 +157,8 @@ class Program:
         return Program(self.tokens[node:end], self.arities[node:end])
 
     def __str__(self) -> str:
-        from .syntax import unparse
-
-        return unparse(self)
+        """The canonical text, as `unparse(program)` writes it."""
+        return tree_text(self.arities, [VOCAB[t] for t in self.tokens])
 
 
 def _check_node(i: int, tok, arity) -> None:

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import lru_cache
 
 from .brief import brief
 from .program import MAX_DEPTH, MAX_NODES, Program
+from .tree_text import tree_text
 from .vocab import ARITY, MASK, MAX_ARITY, PAD, TOKEN_ID, VOCAB
 
 _LEXEME = re.compile(r"\s+|;[^\n]*|\(|\)|[^\s();]+")
@@ -132,24 +132,4 @@ def unparse(program: Program, names: Sequence[str] | None = None) -> str:
     `names`, one string per node, replaces the token names (e.g. to mark nodes when rendering).
     """
     names = names if names is not None else [VOCAB[t] for t in program.tokens]
-    return _layout(program.arities).format(*names)
-
-
-@lru_cache(maxsize=2048)
-def _layout(arities: tuple[int, ...]) -> str:
-    """The text of a tree shape with `{}` in place of each node's name (shapes repeat: cached)."""
-    parts: list[str] = []
-    open_counts: list[int] = []  # arguments still expected by each open expression
-    for arity in arities:
-        if arity:
-            parts.append("({}")
-            open_counts.append(arity)
-            continue
-        parts.append("{}")
-        while open_counts:
-            open_counts[-1] -= 1
-            if open_counts[-1]:
-                break
-            open_counts.pop()
-            parts[-1] += ")"
-    return " ".join(parts)
+    return tree_text(program.arities, names)

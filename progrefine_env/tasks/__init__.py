@@ -1,4 +1,4 @@
-"""Tasks: programs with typed inputs and tests, task files, the random generator, the corpus."""
+"""Tasks: programs with typed inputs and tests, task files, the random generator (`generation/`), the corpus."""
 
 from .corpus import (
     SPLITS,
@@ -9,7 +9,7 @@ from .corpus import (
     split_of,
     split_of_fingerprint,
 )
-from .generator import (
+from .generation import (
     BLOCK_SIZE,
     DEFAULT_SIGNATURES,
     GENERATOR_VERSION,

@@ -19,7 +19,7 @@ import os
 import sys
 
 from .corpus import _LETTER, DEFAULT_CORPUS_SIZE, SPLITS, _generate
-from .generator import GeneratorConfig
+from .generation import GeneratorConfig
 from .shipped import SHIPPED_DIR, read_shipped, write_shipped
 
 

@@ -9,7 +9,8 @@ second file beside it, `<name>.meta.json`, records the settings and each task's 
 written last: a corpus file without it is ignored (and regenerated).
 
 A corpus of the default settings ships with the package (`progrefine_env/data/`, see
-`shipped.py`): it is read from there, without generating anything, when its key matches.
+`shipped.py`): it is read from there, without generating anything, when its key matches. What
+both kinds of file share (the key, the split letters, the task lines) is in `corpus_files.py`.
 
 Our own cache files are trusted: loading them skips `load_tasks`'s validation (re-running every
 test of every task), which would take seconds for a big corpus; `verify=True` asks for it.
@@ -24,23 +25,21 @@ import os
 import sys
 import uuid
 import warnings
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
-from ..lang import TOKEN_ID, Program
-from .generator import GENERATOR_VERSION, GeneratorConfig, fingerprint, generate_tasks_with_fingerprints
-from .held_back import held_back_digest
-from .io import load_tasks, save_tasks, task_from_json
-from .task import Task, Test
+from .corpus_files import _LETTER, DEFAULT_CORPUS_SIZE, corpus_key, decode_lines
+from .generation import GENERATOR_VERSION, GeneratorConfig, fingerprint, generate_tasks_with_fingerprints
+from .io import load_tasks, save_tasks
+from .shipped import read_shipped
+from .task import Task
 
 __all__ = [
     "DEFAULT_CORPUS_SIZE", "SPLITS", "corpus_key", "corpus_path", "default_cache_dir", "load_corpus", "split_of",
     "split_of_fingerprint",
 ]  # fmt: skip
 
-DEFAULT_CORPUS_SIZE = 20_000
-"""The corpus size of every entry point (environment, demo, command lines, examples) by default."""
 SPLITS = ("train", "val", "test")
 _SPLIT_BOUNDS = ((80, "train"), (90, "val"), (100, "test"))
 """A behaviour whose bucket (0..99) is below 80 is train, below 90 val, else test."""
@@ -64,14 +63,6 @@ def default_cache_dir() -> Path:
     return Path(env).expanduser() if env else Path.home() / ".cache" / "progrefine"
 
 
-def corpus_key(size: int, seed: int, config: GeneratorConfig) -> str:
-    """A hash of everything that determines a corpus."""
-    settings = {"generator": GENERATOR_VERSION, "size": size, "seed": seed, "config": config.to_json()}
-    if config.hold_back:  # the behaviours held back change with the benchmark files
-        settings["held_back"] = held_back_digest()
-    return hashlib.sha256(json.dumps(settings, sort_keys=True).encode()).hexdigest()[:20]
-
-
 def corpus_path(
     size: int = DEFAULT_CORPUS_SIZE,
     seed: int = 0,
@@ -85,7 +76,6 @@ def corpus_path(
 
 _MEMORY: dict[tuple[Path, str], list[Task]] = {}
 """Splits already loaded by this process: (corpus path, split) -> tasks."""
-_LETTER = {"train": "r", "val": "v", "test": "t"}
 
 
 def load_corpus(
@@ -120,8 +110,6 @@ def load_corpus(
     path = corpus_path(size, seed, config, cache_dir)
     found = _MEMORY.get((path, split)) if not verify else None
     if found is None:
-        from .shipped import read_shipped
-
         found = read_shipped(split, size, seed, config, verify)
         if found is None:
             found = _read(path, size, verify, split)
@@ -209,40 +197,6 @@ def _load_trusted(path: Path, wanted: Sequence[bool] | None = None) -> list[Task
     the k-th task of the file only where `wanted[k]` (the others are not even decoded)."""
     with open(path, encoding="utf-8") as handle:
         return decode_lines(handle, wanted)
-
-
-def decode_lines(lines: Iterable[str], wanted: Sequence[bool] | None = None, verify: bool = False) -> list[Task]:
-    """The tasks of JSON Lines `lines` (blank and `#` lines skipped): all, or the k-th only where
-    `wanted[k]`. Trusted (built without re-running the tests) unless `verify`, which validates
-    each like `load_tasks` (raising ValueError with the line's reason)."""
-    tasks: list[Task] = []
-    token_id = TOKEN_ID
-    k = -1
-    collecting = gc.isenabled()
-    gc.disable()  # a million small objects: the collector would triple the time, finding nothing
-    try:
-        for line in lines:
-            if not line.strip() or line.lstrip().startswith("#"):
-                continue
-            k += 1
-            if wanted is None or wanted[k]:
-                record = json.loads(line)
-                tasks.append(task_from_json(record) if verify else _trusted_task(record, token_id))
-    finally:
-        if collecting:
-            gc.enable()
-    if wanted is not None and k + 1 != len(wanted):
-        raise ValueError(f"{k + 1} tasks, expected {len(wanted)}")
-    return tasks
-
-
-def _trusted_task(record: dict, token_id: dict[str, int]) -> Task:
-    text = record["program"]
-    # Canonical text: the tokens alone determine the tree (every token has one arity).
-    program = Program.from_tokens([token_id[t] for t in text.replace("(", " ").replace(")", " ").split()])
-    tests = tuple(Test(t["input"], t["output"]) for t in record["tests"])
-    held_out = tuple(Test(t["input"], t["output"]) for t in record.get("held_out_tests", ()))
-    return Task(record.get("name", ""), record["inputs"], program, tests, held_out)
 
 
 def _write(path: Path, tasks: Sequence[Task], letters: str, settings: dict) -> None:

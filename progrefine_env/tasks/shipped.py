@@ -26,8 +26,8 @@ import warnings
 from collections.abc import Sequence
 from pathlib import Path
 
-from .corpus import _LETTER, DEFAULT_CORPUS_SIZE, corpus_key, decode_lines
-from .generator import GENERATOR_VERSION, GeneratorConfig
+from .corpus_files import _LETTER, DEFAULT_CORPUS_SIZE, corpus_key, decode_lines
+from .generation import GENERATOR_VERSION, GeneratorConfig
 from .task import Task
 
 SHIPPED_DIR = Path(__file__).resolve().parent.parent / "data"
