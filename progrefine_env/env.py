@@ -34,6 +34,7 @@ from .lang.incremental import recheck
 from .lang.types import NUM_TYPES, TypeInfo
 from .lang.vocab import INPUT_IDS, INPUT_NAMES
 from .tasks.corpus import DEFAULT_CORPUS_SIZE
+from .tasks.source import load_task_source
 from .tasks.task import Task, Test, passes
 
 ACTION_MODES = ("rewrite", "edit")
@@ -241,7 +242,7 @@ class ProgramRefineEnv(gym.Env):
         self.expert_labels, self.eval_accuracy = bool(expert_labels), bool(eval_accuracy)
         self.max_nodes, self.max_tests = int(max_nodes), int(max_tests)
         self.max_edges = max_edges_for(self.max_nodes)
-        self.tasks = _load_task_source(tasks, split, corpus_size, corpus_seed, self.max_nodes, self.max_tests)
+        self.tasks = load_task_source(tasks, split, corpus_size, corpus_seed, self.max_nodes, self.max_tests)
 
         n, v, e, t = self.max_nodes, VOCAB_SIZE, self.max_edges, self.max_tests
         if action_mode == "rewrite":
@@ -751,50 +752,3 @@ class UnsupportedRenderMode(ValueError, TypeError):
 def _check_choice(name: str, value, choices) -> None:
     if value not in choices:
         raise ValueError(f"{name}={value!r} is not one of {list(choices)}")
-
-
-def _load_task_source(tasks, split, corpus_size, corpus_seed, max_nodes, max_tests) -> list[Task]:
-    """The task list from the `tasks` option, refusing tasks that do not fit the arrays; every
-    refusal says why and names the source."""
-    if isinstance(tasks, str) and tasks == "generated":
-        from .tasks.corpus import load_corpus
-
-        corpus = load_corpus(split, size=corpus_size, seed=corpus_seed, progress=True)
-        loaded = [t for t in corpus if len(t.program) <= max_nodes]
-        source = f"generated corpus split {split!r}"
-        if corpus and not loaded:
-            smallest = min(len(t.program) for t in corpus)
-            raise ValueError(
-                f"{source}: every one of its {len(corpus)} tasks has more than max_nodes={max_nodes} nodes "
-                f"(the smallest has {smallest})"
-            )
-    elif isinstance(tasks, (str, os.PathLike)):
-        from .tasks.io import load_tasks
-
-        source = os.fspath(tasks)
-        if os.path.isdir(source):
-            raise IsADirectoryError(f"{source}: a folder, not a task file")
-        if not os.path.isfile(source):
-            raise FileNotFoundError(f"{source}: no such task file")
-        loaded = load_tasks(source)
-        if not loaded:
-            raise ValueError(f"{source}: no tasks in the file (one JSON object per line; see docs/tasks.md)")
-    elif isinstance(tasks, Sequence) or hasattr(tasks, "__iter__"):
-        loaded, source = list(tasks), "task list"
-        for k, task in enumerate(loaded):
-            if not isinstance(task, Task):
-                raise TypeError(f"tasks[{k}] is a {type(task).__name__}, not a progrefine_env Task")
-    else:
-        raise TypeError(
-            f"tasks={tasks!r}: expected 'generated', the path of a JSON Lines task file, or a sequence of Tasks, "
-            f"not {type(tasks).__name__}"
-        )
-    if not loaded:
-        raise ValueError(f"{source}: no tasks")
-    for k, task in enumerate(loaded):
-        label = f"{source}: task {k}" + (f" ({task.name!r})" if task.name else "")
-        if len(task.program) > max_nodes:
-            raise ValueError(f"{label} has {len(task.program)} nodes, more than max_nodes={max_nodes}")
-        if len(task.tests) > max_tests:
-            raise ValueError(f"{label} has {len(task.tests)} visible tests, more than max_tests={max_tests}")
-    return loaded
