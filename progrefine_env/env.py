@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import gymnasium as gym
@@ -12,7 +12,7 @@ import numpy as np
 from gymnasium import spaces
 
 from . import expert, picture
-from .corruption import CORRUPTION_MODES, corrupt, corruption_level, validate_corruption
+from .corruption import CORRUPTION_MODES, corrupt, corruption_level, validate_corruption  # noqa: F401  (the modes, as before)
 from .feedback import NUM_OUTCOMES, VALUE_FEATURES, Feedback, run_tests, summarize_many
 from .graph import EDGE_TYPES, encode_edges, max_edges_for, static_graph
 from .lang import (
@@ -29,18 +29,21 @@ from .lang import (
     unparse,
     values_equal,
 )
-from .lang.brief import brief
 from .lang.incremental import recheck
 from .lang.types import NUM_TYPES, TypeInfo
 from .lang.vocab import INPUT_IDS, INPUT_NAMES
+from .options import (  # noqa: F401  (ACTION_MODES...: names users import from here)
+    ACTION_MODES,
+    INVALID_EDITS,
+    RESET_OPTIONS,
+    REWARDS,
+    UnsupportedRenderMode,
+    check_arguments,
+    reset_options,
+)
 from .tasks.corpus import DEFAULT_CORPUS_SIZE
 from .tasks.source import load_task_source
 from .tasks.task import Task, Test, passes
-
-ACTION_MODES = ("rewrite", "edit")
-RESET_OPTIONS = ("task_index", "corruption")
-REWARDS = ("delta", "sparse")
-INVALID_EDITS = ("ignore", "apply")
 
 
 class ProgramRefineEnv(gym.Env):
@@ -224,18 +227,9 @@ class ProgramRefineEnv(gym.Env):
         expert_labels: bool = False,
         eval_accuracy: bool = False,
     ) -> None:
-        _check_choice("action_mode", action_mode, ACTION_MODES)
-        _check_choice("reward", reward, REWARDS)
-        _check_choice("invalid_edits", invalid_edits, INVALID_EDITS)
-        _check_choice("corruption_mode", corruption_mode, CORRUPTION_MODES)
-        if render_mode not in (None, *self.metadata["render_modes"]):
-            raise UnsupportedRenderMode(
-                f"render_mode={render_mode!r} is not one of {[None, *self.metadata['render_modes']]}"
-            )
-        if render_mode == "rgb_array" and not picture.matplotlib_available():
-            raise UnsupportedRenderMode("render_mode='rgb_array' draws with matplotlib: pip install matplotlib")
-        if max_steps is not None and max_steps < 1:
-            raise ValueError(f"max_steps must be at least 1, got {max_steps}")
+        check_arguments(
+            action_mode, reward, invalid_edits, corruption_mode, render_mode, self.metadata["render_modes"], max_steps
+        )
         self.corruption = validate_corruption(corruption)
         self.corruption_mode, self.action_mode, self.reward_kind = corruption_mode, action_mode, reward
         self.invalid_edits, self.render_mode, self._max_steps_option = invalid_edits, render_mode, max_steps
@@ -256,7 +250,7 @@ class ProgramRefineEnv(gym.Env):
     # ----------------------------------------------------------------------------- episode
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        index, corruption = self._reset_options(options)
+        index, corruption = reset_options(options, self.corruption, len(self.tasks))
         super().reset(seed=seed)
         if index is None:
             index = int(self.np_random.integers(len(self.tasks)))
@@ -283,30 +277,6 @@ class ProgramRefineEnv(gym.Env):
         if self.render_mode == "human":
             self.render()
         return observation, self._get_info(done=False)
-
-    def _reset_options(self, options: Mapping[str, Any] | None) -> tuple[int | None, float | tuple[float, float]]:
-        """`reset`'s options, checked: the task index (None: draw one) and the corruption."""
-        if options is None:
-            return None, self.corruption
-        if not isinstance(options, Mapping):
-            raise ValueError(f"reset options must be a dict, got {type(options).__name__}")
-        unknown = sorted(map(str, set(options) - set(RESET_OPTIONS)))
-        if unknown:
-            raise ValueError(f"unknown reset option(s) {brief(unknown)}: reset takes {', '.join(RESET_OPTIONS)}")
-        index = options.get("task_index")
-        if index is not None:
-            if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= index < len(self.tasks):
-                raise ValueError(
-                    f"reset option task_index must be an int in [0, {len(self.tasks)}), got {brief(index)}"
-                )
-            index = int(index)
-        corruption = options.get("corruption")
-        if corruption is None:
-            return index, self.corruption
-        try:
-            return index, validate_corruption(corruption)
-        except ValueError as err:
-            raise ValueError(f"reset option {err}") from None
 
     def step(self, action):
         if self._task is None:
@@ -741,14 +711,3 @@ NO_TEST = -1
 
 def _outcome_name(code: int) -> str | None:
     return None if code == 0 else OUTCOME_NAMES[code]
-
-
-class UnsupportedRenderMode(ValueError, TypeError):
-    """A render mode the environment does not have. Also a TypeError, the error by which
-    Stable-Baselines3's `make_vec_env` (which asks for "rgb_array" unless told otherwise) knows to
-    make the environment again without a render mode."""
-
-
-def _check_choice(name: str, value, choices) -> None:
-    if value not in choices:
-        raise ValueError(f"{name}={value!r} is not one of {list(choices)}")
