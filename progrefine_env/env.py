@@ -11,7 +11,8 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from . import expert, picture
+from . import actions, expert, picture
+from .actions import edit_mask  # noqa: F401  (users import it from here)
 from .corruption import CORRUPTION_MODES, corrupt, corruption_level, validate_corruption  # noqa: F401  (the modes, as before)
 from .feedback import NUM_OUTCOMES, VALUE_FEATURES, Feedback, run_tests, summarize_many
 from .graph import EDGE_TYPES, encode_edges, max_edges_for, static_graph
@@ -239,10 +240,7 @@ class ProgramRefineEnv(gym.Env):
         self.tasks = load_task_source(tasks, split, corpus_size, corpus_seed, self.max_nodes, self.max_tests)
 
         n, v, e, t = self.max_nodes, VOCAB_SIZE, self.max_edges, self.max_tests
-        if action_mode == "rewrite":
-            self.action_space = spaces.MultiDiscrete(np.full(n, v, dtype=np.int64))
-        else:
-            self.action_space = spaces.Discrete(n * v)
+        self.action_space = actions.action_space(action_mode, n)
         self.observation_space = spaces.Dict(_observation_spaces(n, v, e, t))
         self._task: Task | None = None
         self._arrays_source: Feedback | None = None
@@ -281,9 +279,11 @@ class ProgramRefineEnv(gym.Env):
     def step(self, action):
         if self._task is None:
             raise RuntimeError("call reset() before step()")
-        edits = self._decode(action)
+        edits = actions.decode(action, self.action_mode, self.action_space, self._program.tokens, self.max_nodes)
         stop = edits is None
-        program, changed, invalid, info = self._apply(edits or {})
+        program, changed, invalid, info = actions.apply_edits(
+            self._program, edits or {}, self._feedback.info, self.invalid_edits
+        )
         before = self._feedback.num_passed
         self._prev_tokens = self._arrays()["tokens"]
         self._previous, self._program = self._program, program
@@ -300,51 +300,6 @@ class ProgramRefineEnv(gym.Env):
         if self.render_mode == "human":
             self.render()
         return observation, reward, solved, truncated, self._get_info(done=solved or truncated)
-
-    # ----------------------------------------------------------------------------- actions
-
-    def _decode(self, action) -> dict[int, int] | None:
-        """{node: token} for every real node the action names (validated against the space); None
-        for `edit` mode's stop."""
-        n = len(self._program)
-        if self.action_mode == "edit":
-            # A plain int is checked here as `Discrete.contains` would, anything else by the space.
-            plain = type(action) is int and 0 <= action < self.action_space.n
-            if not plain and not self.action_space.contains(action):
-                raise ValueError(f"action {action!r} is outside the action space {self.action_space}")
-            node, token = divmod(int(action), VOCAB_SIZE)
-            if node >= n:
-                return {}  # padded slots are ignored
-            # A node's current token is the stop (None): nothing changes and the episode ends.
-            return None if token == self._program.tokens[node] else {node: token}
-        array = np.asarray(action)
-        if array.shape != (self.max_nodes,) or not np.issubdtype(array.dtype, np.integer):
-            raise ValueError(f"action must be an integer array of shape ({self.max_nodes},), got {action!r}")
-        if array.min() < 0 or array.max() >= VOCAB_SIZE:
-            raise ValueError(f"action tokens must lie in [0, {VOCAB_SIZE}), got {action!r}")
-        current = self._program.tokens
-        return {i: int(tok) for i, tok in enumerate(array[:n].tolist()) if tok != current[i]}
-
-    def _apply(self, edits: dict[int, int]) -> tuple[Program, list[int], int, TypeInfo | None]:
-        """The program after `edits`, the nodes that changed, how many edits were refused, and the
-        new program's type information when it was computed on the way (else None)."""
-        current, arities = self._program, self._program.arities
-        shaped = {i: t for i, t in edits.items() if t not in (PAD, MASK) and ARITY[t] == arities[i]}
-        invalid = len(edits) - len(shaped)
-        if not shaped:
-            return current, [], invalid, None
-        proposal, info = current.replace(shaped), None
-        if self.invalid_edits == "ignore":
-            masks = self._feedback.info.masks
-            allowed = {i: t for i, t in shaped.items() if (masks[i] >> t) & 1}
-            # When every edit lies in its mask, keeping only those is keeping them all: no check.
-            if len(allowed) < len(shaped):
-                info = recheck(self._feedback.info, proposal)
-                if not info.well_typed:
-                    invalid += len(shaped) - len(allowed)
-                    shaped, info = allowed, None
-                    proposal = current.replace(shaped) if shaped else current
-        return proposal, sorted(shaped), invalid, info
 
     def _run(self, program: Program, info: TypeInfo | None = None) -> Feedback:
         feedback = self._feedback_cache.get(program.tokens)
@@ -437,10 +392,7 @@ class ProgramRefineEnv(gym.Env):
         `rewrite` mode (`MultiDiscrete`): a tuple of `max_nodes` int8 rows of V, one per node.
         Gymnasium refuses a bool mask, and a flat one for `MultiDiscrete`; hence this form.
         """
-        mask = self.action_masks().view(np.int8)  # bool and int8 share their bytes: no copy
-        if self.action_mode == "edit":
-            return mask
-        return tuple(mask.reshape(self.max_nodes, VOCAB_SIZE))
+        return actions.sample_mask(self.action_mode, self.action_masks(), self.max_nodes)
 
     # ----------------------------------------------------------------------------- expert
 
@@ -537,14 +489,11 @@ class ProgramRefineEnv(gym.Env):
             tokens[:n] = program.tokens
             # Padded slots allow only `<pad>`: one bit-set row each, then all rows unpacked at once.
             grammar = masks_to_array(feedback.info.masks + (1 << PAD,) * (self.max_nodes - n)).view(np.int8)
-            if self.action_mode == "edit":
-                allowed = edit_mask(grammar, tokens, np.arange(self.max_nodes) < n)
-            else:
-                allowed = grammar.view(bool).copy()
+            allowed = actions.action_mask(self.action_mode, grammar, tokens, n)
             conflict = np.zeros(self.max_nodes, dtype=np.int8)
             conflict[feedback.conflicts] = 1
             self._cached_arrays, self._arrays_source = {
-                "tokens": tokens, "grammar": grammar, "action_mask": allowed.reshape(-1), "type_conflict": conflict
+                "tokens": tokens, "grammar": grammar, "action_mask": allowed, "type_conflict": conflict
             }, feedback  # fmt: skip
         return self._cached_arrays
 
@@ -684,22 +633,6 @@ def _observation_spaces(n: int, v: int, e: int, t: int) -> dict[str, spaces.Spac
         "test_inputs": floats(-1.0, (t, len(INPUT_NAMES), VALUE_FEATURES)),
         "grammar_mask": ints(1, (n, v), np.int8),
     }
-
-
-def edit_mask(grammar_mask: np.ndarray, tokens: np.ndarray, node_mask: np.ndarray) -> np.ndarray:
-    """`edit` mode's action mask (`action_masks()` as `[..., N, V]`) from an observation's arrays:
-    the grammar mask of the real nodes without each node's current token, so that every allowed
-    edit changes the program. Where that leaves nothing, the stop (the root's current token) alone.
-
-    Shapes: grammar_mask [..., N, V]; tokens, node_mask [..., N]; returns bool [..., N, V].
-    (`agents.distribution.edit_mask` is the same rule in torch.)"""
-    tokens = np.asarray(tokens).astype(np.int64)
-    allowed = np.asarray(grammar_mask).astype(bool) & np.asarray(node_mask).astype(bool)[..., None]
-    current = np.arange(allowed.shape[-1]) == tokens[..., None]
-    allowed &= ~current
-    empty = ~allowed.reshape(*allowed.shape[:-2], -1).any(-1)
-    allowed[..., 0, :] |= empty[..., None] & current[..., 0, :]
-    return allowed
 
 
 OUTCOME_NAMES = ("passed", "wrong", *ERROR_KINDS)
