@@ -14,11 +14,10 @@ from gymnasium import spaces
 from . import actions, expert, picture
 from .actions import edit_mask  # noqa: F401  (users import it from here)
 from .corruption import CORRUPTION_MODES, corrupt, corruption_level, validate_corruption  # noqa: F401  (the modes, as before)
-from .feedback import NUM_OUTCOMES, VALUE_FEATURES, Feedback, run_tests, summarize_many
-from .graph import EDGE_TYPES, encode_edges, max_edges_for, static_graph
+from .feedback import Feedback, run_tests
+from .graph import max_edges_for
 from .lang import (
     ARITY,
-    ERROR_KINDS,
     MASK,
     PAD,
     VOCAB,
@@ -26,13 +25,21 @@ from .lang import (
     EvalError,
     Program,
     compile_program,
-    masks_to_array,
     unparse,
     values_equal,
 )
 from .lang.incremental import recheck
-from .lang.types import NUM_TYPES, TypeInfo
-from .lang.vocab import INPUT_IDS, INPUT_NAMES
+from .lang.types import TypeInfo
+from .observation import (  # noqa: F401  (OUTCOME_NAMES, NO_TEST: users import them from here)
+    NO_TEST,
+    OUTCOME_NAMES,
+    error_kinds,
+    input_leaves,
+    observation_arrays,
+    observation_spaces,
+    program_arrays,
+    static_arrays,
+)
 from .options import (  # noqa: F401  (ACTION_MODES...: names users import from here)
     ACTION_MODES,
     INVALID_EDITS,
@@ -241,7 +248,7 @@ class ProgramRefineEnv(gym.Env):
 
         n, v, e, t = self.max_nodes, VOCAB_SIZE, self.max_edges, self.max_tests
         self.action_space = actions.action_space(action_mode, n)
-        self.observation_space = spaces.Dict(_observation_spaces(n, v, e, t))
+        self.observation_space = spaces.Dict(observation_spaces(n, v, e, t))
         self._task: Task | None = None
         self._arrays_source: Feedback | None = None
 
@@ -255,8 +262,9 @@ class ProgramRefineEnv(gym.Env):
         self._task = task = self.tasks[index]
         self._target = task.program
         level = corruption_level(corruption, self.np_random)
-        self._static = self._static_arrays(task.program)
-        self._subtree_values: dict = self._input_leaves(task)  # run_tests' memo of subtree values
+        self._static = static_arrays(task.program, task.tests, self.max_nodes, self.max_tests)
+        # run_tests' memo of subtree values
+        self._subtree_values: dict = input_leaves(task.input_types, len(task.tests), self._static["test_inputs"])
         for _ in range(10):  # noise can leave a program that already passes: draw again
             program, self.corrupted_nodes = corrupt(
                 task.program, level, self.np_random, task.input_types, self.corruption_mode
@@ -445,87 +453,34 @@ class ProgramRefineEnv(gym.Env):
 
     # ----------------------------------------------------------------------------- observation
 
-    def _static_arrays(self, program: Program) -> dict[str, np.ndarray]:
-        """Arrays fixed for the episode: shape features, real-node and real-test masks, targets."""
-        n, static = len(program), static_graph(program.arities)
-        arrays = {}
-        for key, values in (("arity", static.arity), ("depth", static.depth), ("position", static.position)):
-            arrays[key] = np.zeros(self.max_nodes, dtype=np.int64)
-            arrays[key][:n] = values
-        arrays["node_mask"] = np.zeros(self.max_nodes, dtype=np.int8)
-        arrays["node_mask"][:n] = 1
-        tests = self._task.tests
-        arrays["test_mask"] = np.zeros(self.max_tests, dtype=np.int8)
-        arrays["test_mask"][: len(tests)] = 1
-        # Every test's output and inputs summarised in one `summarize_many` call: rows 0..T-1 the
-        # outputs, then the T x 3 inputs (None where the test has no such input).
-        values = [test.output for test in tests] + [test.inputs.get(name) for test in tests for name in INPUT_NAMES]
-        expected = [test.output for test in tests] + [test.output for test in tests for _ in INPUT_NAMES]
-        rows = summarize_many(values, expected)
-        t = len(tests)
-        arrays["expected_output"] = np.zeros((self.max_tests, VALUE_FEATURES), dtype=np.float32)
-        arrays["expected_output"][:t] = rows[:t]
-        arrays["test_inputs"] = np.zeros((self.max_tests, len(INPUT_NAMES), VALUE_FEATURES), dtype=np.float32)
-        arrays["test_inputs"][:t] = rows[t:].reshape(t, len(INPUT_NAMES), VALUE_FEATURES)
-        return arrays
-
-    def _input_leaves(self, task: Task) -> dict[tuple[int, ...], np.ndarray]:
-        """run_tests' memo for an episode, holding already the one-node subtrees `x`, `y`, `z`:
-        their summaries on each test are the observation's `test_inputs`."""
-        t = len(task.tests)
-        return {
-            (INPUT_IDS[i],): self._static["test_inputs"][None, :t, i]
-            for i, name in enumerate(INPUT_NAMES)
-            if name in task.input_types
-        }
-
     def _arrays(self) -> dict[str, np.ndarray]:
         """The current program's padded arrays, computed once per program and only ever handed
         out as copies: `tokens` [N], `grammar` int8 [N, V] (padded slots: only `<pad>`),
         `action_mask` (`action_masks()`) and `type_conflict` int8 [N]."""
         if self._arrays_source is not self._feedback:
-            program, feedback, n = self._program, self._feedback, len(self._program)
-            tokens = np.zeros(self.max_nodes, dtype=np.int64)
-            tokens[:n] = program.tokens
-            # Padded slots allow only `<pad>`: one bit-set row each, then all rows unpacked at once.
-            grammar = masks_to_array(feedback.info.masks + (1 << PAD,) * (self.max_nodes - n)).view(np.int8)
-            allowed = actions.action_mask(self.action_mode, grammar, tokens, n)
-            conflict = np.zeros(self.max_nodes, dtype=np.int8)
-            conflict[feedback.conflicts] = 1
-            self._cached_arrays, self._arrays_source = {
-                "tokens": tokens, "grammar": grammar, "action_mask": allowed, "type_conflict": conflict
-            }, feedback  # fmt: skip
+            arrays = program_arrays(self._program, self._feedback, self.max_nodes)
+            arrays["action_mask"] = actions.action_mask(
+                self.action_mode, arrays["grammar"], arrays["tokens"], len(self._program)
+            )
+            self._cached_arrays, self._arrays_source = arrays, self._feedback
         return self._cached_arrays
 
     def _get_obs(self) -> dict[str, np.ndarray]:
-        feedback, n, t, arrays = self._feedback, len(self._program), len(self._task.tests), self._arrays()
-        obs = {key: value.copy() for key, value in self._static.items()}
-        obs["tokens"], obs["prev_tokens"] = arrays["tokens"].copy(), self._prev_tokens.copy()
-        obs["masked"] = (arrays["tokens"] == MASK).astype(np.int8)
-        obs["expected_type"] = np.zeros(self.max_nodes, dtype=np.int64)
-        obs["expected_type"][:n] = feedback.info.expected
-        obs["type_conflict"] = arrays["type_conflict"].copy()
-        obs["edge_index"], obs["edge_type"], obs["edge_mask"] = encode_edges(self._program, self.max_edges)
-        obs["test_outcome"] = np.zeros(self.max_tests, dtype=np.int64)
-        obs["test_outcome"][:t] = feedback.outcomes
-        for key, values in (("node_failure", feedback.failure_share), ("node_suspicion", feedback.ochiai)):
-            obs[key] = np.zeros(self.max_nodes, dtype=np.float32)
-            obs[key][:n] = values
-        obs["node_values"] = np.zeros((self.max_nodes, self.max_tests, VALUE_FEATURES), dtype=np.float32)
-        obs["node_values"][:n, :t] = feedback.node_values
-        obs["grammar_mask"] = arrays["grammar"].copy()
-        return obs
+        return observation_arrays(
+            self._program, self._feedback, len(self._task.tests), self._static, self._arrays(), self._prev_tokens,
+            max_nodes=self.max_nodes, max_tests=self.max_tests, max_edges=self.max_edges,
+        )  # fmt: skip
 
     def _get_info(self, done: bool) -> dict[str, Any]:
         task, feedback = self._task, self._feedback
         info = {
             "tests_passed": feedback.num_passed,
             "num_tests": len(task.tests),
-            "error_kinds": self._error_kinds(),
+            "error_kinds": error_kinds(feedback, len(task.tests), self.max_tests),
             "program": unparse(self._program),
             "nodes_changed": len(self._last_changed),
             "invalid_edits": self._last_invalid,
-            "type_errors": self._type_errors(),
+            "type_errors": self._arrays()["type_conflict"].copy(),
             "action_mask": self.action_masks(),
         }
         if self.expert_labels:
@@ -539,16 +494,6 @@ class ProgramRefineEnv(gym.Env):
             held_out = passes(self._program, task.input_types, task.held_out_tests)
             info["held_out_passed"], info["num_held_out"] = sum(held_out), len(held_out)
         return info
-
-    def _error_kinds(self) -> np.ndarray:
-        """int8 [max_tests]: each visible test's outcome code, -1 past the last test."""
-        codes = np.full(self.max_tests, NO_TEST, dtype=np.int8)
-        codes[: len(self._task.tests)] = self._feedback.outcomes
-        return codes
-
-    def _type_errors(self) -> np.ndarray:
-        """int8 [max_nodes]: 1 at the nodes whose token lies outside their grammar mask."""
-        return self._arrays()["type_conflict"].copy()
 
     # ----------------------------------------------------------------------------- render
 
@@ -602,44 +547,6 @@ class ProgramRefineEnv(gym.Env):
         if self._max_steps_option is not None:
             return self._max_steps_option
         return 5 if self.action_mode == "rewrite" else 2 * num_nodes
-
-
-def _observation_spaces(n: int, v: int, e: int, t: int) -> dict[str, spaces.Space]:
-    def ints(high: int, shape: tuple[int, ...], dtype=np.int64) -> spaces.Box:
-        return spaces.Box(0, high, shape=shape, dtype=dtype)
-
-    def floats(low: float, shape: tuple[int, ...]) -> spaces.Box:
-        return spaces.Box(low, 1.0, shape=shape, dtype=np.float32)
-
-    return {
-        "tokens": ints(v - 1, (n,)),
-        "prev_tokens": ints(v - 1, (n,)),
-        "node_mask": ints(1, (n,), np.int8),
-        "masked": ints(1, (n,), np.int8),
-        "arity": ints(3, (n,)),
-        "depth": ints(n - 1, (n,)),
-        "position": ints(2, (n,)),
-        "expected_type": ints(2**NUM_TYPES - 1, (n,)),
-        "type_conflict": ints(1, (n,), np.int8),
-        "edge_index": ints(n - 1, (2, e)),
-        "edge_type": ints(len(EDGE_TYPES) - 1, (e,)),
-        "edge_mask": ints(1, (e,), np.int8),
-        "test_mask": ints(1, (t,), np.int8),
-        "test_outcome": ints(NUM_OUTCOMES - 1, (t,)),
-        "node_failure": floats(0.0, (n,)),
-        "node_suspicion": floats(0.0, (n,)),
-        "node_values": floats(-1.0, (n, t, VALUE_FEATURES)),
-        "expected_output": floats(-1.0, (t, VALUE_FEATURES)),
-        "test_inputs": floats(-1.0, (t, len(INPUT_NAMES), VALUE_FEATURES)),
-        "grammar_mask": ints(1, (n, v), np.int8),
-    }
-
-
-OUTCOME_NAMES = ("passed", "wrong", *ERROR_KINDS)
-"""Name of each test outcome code (`obs["test_outcome"]`, `info["error_kinds"]`): 0 passed, 1 ran
-but gave a wrong value, 2 + k the k-th of `progrefine_env.lang.ERROR_KINDS`."""
-NO_TEST = -1
-"""`info["error_kinds"]` past the task's last visible test."""
 
 
 def _outcome_name(code: int) -> str | None:
