@@ -12,25 +12,14 @@ import numpy as np
 from gymnasium import spaces
 
 from . import actions, expert, picture
-from .actions import edit_mask  # noqa: F401  (users import it from here)
-from .corruption import CORRUPTION_MODES, corrupt, corruption_level, validate_corruption  # noqa: F401  (the modes, as before)
+from .actions import edit_mask
+from .corruption import CORRUPTION_MODES, corrupt, corruption_level, validate_corruption
 from .feedback import Feedback, run_tests
 from .graph import max_edges_for
-from .lang import (
-    ARITY,
-    MASK,
-    PAD,
-    VOCAB,
-    VOCAB_SIZE,
-    EvalError,
-    Program,
-    compile_program,
-    unparse,
-    values_equal,
-)
+from .lang import PAD, VOCAB_SIZE, Program, unparse
 from .lang.incremental import recheck
 from .lang.types import TypeInfo
-from .observation import (  # noqa: F401  (OUTCOME_NAMES, NO_TEST: users import them from here)
+from .observation import (
     NO_TEST,
     OUTCOME_NAMES,
     error_kinds,
@@ -40,7 +29,7 @@ from .observation import (  # noqa: F401  (OUTCOME_NAMES, NO_TEST: users import 
     program_arrays,
     static_arrays,
 )
-from .options import (  # noqa: F401  (ACTION_MODES...: names users import from here)
+from .options import (
     ACTION_MODES,
     INVALID_EDITS,
     RESET_OPTIONS,
@@ -49,9 +38,18 @@ from .options import (  # noqa: F401  (ACTION_MODES...: names users import from 
     check_arguments,
     reset_options,
 )
+from .render import state_picture, state_text
+from .scoring import visible_scores
 from .tasks.corpus import DEFAULT_CORPUS_SIZE
 from .tasks.source import load_task_source
 from .tasks.task import Task, Test, passes
+
+# The environment, and the names defined beside it in `options`, `observation` and `actions` that
+# users import from here (as from before those modules were split out of this one).
+__all__ = [
+    "ACTION_MODES", "CORRUPTION_MODES", "INVALID_EDITS", "NO_TEST", "OUTCOME_NAMES", "REWARDS", "RESET_OPTIONS",
+    "ProgramRefineEnv", "UnsupportedRenderMode", "edit_mask",
+]  # fmt: skip
 
 
 class ProgramRefineEnv(gym.Env):
@@ -341,12 +339,9 @@ class ProgramRefineEnv(gym.Env):
             candidates, self.pending_candidates = getattr(self, "pending_candidates", None), None
             if candidates is None:
                 raise ValueError("run_visible_tests() without candidates needs pending_candidates set")
-        array = np.asarray(candidates)
-        if array.ndim not in (1, 2) or array.shape[-1] != self.max_nodes or not np.issubdtype(array.dtype, np.integer):
-            raise ValueError(f"candidates must be integer arrays of shape [K, {self.max_nodes}], got {array.shape}")
-        n = len(self._program)
-        scores = [self._visible_score(tuple(row)) for row in array.reshape(-1, self.max_nodes)[:, :n].tolist()]
-        return np.asarray(scores, dtype=np.int64).reshape(array.shape[:-1])
+        return visible_scores(
+            candidates, self.max_nodes, self._program, self._task, self._feedback_cache, self._visible_cache
+        )
 
     def visible_tests(self) -> tuple[Test, ...]:
         """The episode's visible tests (inputs and expected outputs), as copies.
@@ -365,25 +360,6 @@ class ProgramRefineEnv(gym.Env):
         if self._task is None:
             raise RuntimeError("call reset() before input_types")
         return dict(self._task.input_types)
-
-    def _visible_score(self, tokens: tuple[int, ...]) -> int:
-        score = self._visible_cache.get(tokens)
-        if score is not None:
-            return score
-        feedback = self._feedback_cache.get(tokens)
-        if any(not 0 <= t < VOCAB_SIZE or t in (PAD, MASK) or ARITY[t] != a
-               for t, a in zip(tokens, self._program.arities)):  # fmt: skip
-            score = -1
-        elif feedback is not None and feedback.info.well_typed:
-            score = feedback.num_passed
-        else:
-            compiled = compile_program(Program(tokens, self._program.arities), self._task.input_types)
-            if isinstance(compiled, EvalError):
-                score = -1
-            else:
-                score = sum(values_equal(compiled.run(t.inputs), t.output) for t in self._task.tests)
-        self._visible_cache[tokens] = score
-        return score
 
     def action_masks(self) -> np.ndarray:
         """Grammar masks as MaskablePPO expects them: `max_nodes * V` booleans, node-major.
@@ -503,7 +479,10 @@ class ProgramRefineEnv(gym.Env):
             return None
         if self.render_mode == "rgb_array":
             return picture.render_rgb(self.picture_state())
-        text = self._render_text()
+        text = state_text(
+            self._program, self._feedback, self._last_changed, self._last_invalid, self.steps, self.max_steps,
+            len(self._task.tests),
+        )  # fmt: skip
         if self.render_mode == "human":
             print(text)
             return None
@@ -511,43 +490,12 @@ class ProgramRefineEnv(gym.Env):
 
     def picture_state(self) -> picture.State:
         """What `render_mode="rgb_array"` draws of the current state (`progrefine_env.picture`)."""
-        program, feedback = self._program, self._feedback
-        outcomes = " ".join("ok" if c == 0 else _outcome_name(c) for c in feedback.outcomes.tolist())
-        edited = frozenset(i for i, (a, b) in enumerate(zip(program.tokens, self._start.tokens)) if a != b)
-        return picture.State(
-            program=program,
-            suspicion=(np.zeros(len(program)) if feedback.passed.all() else None if not feedback.reached_failing.any()
-                       else np.asarray(feedback.ochiai)),  # fmt: skip
-            changed=frozenset(self._last_changed),
-            edited=edited,
-            title=f"step {self.steps}/{self.max_steps}   tests {feedback.num_passed}/{len(self._task.tests)}: "
-            + outcomes,
-        )
-
-    def _render_text(self) -> str:
-        """Program with changed nodes in [brackets] and suspicious nodes suffixed '?', then tests."""
-        program, feedback = self._program, self._feedback
-        suspicion, changed = feedback.ochiai, set(self._last_changed)
-        names = []
-        for i, tok in enumerate(program.tokens):
-            name = VOCAB[tok]
-            if i in changed:
-                name = f"[{name}]"
-            if suspicion[i] >= 0.7 and not feedback.passed.all():
-                name += "?"
-            names.append(name)
-        outcomes = " ".join("ok" if c == 0 else _outcome_name(c) for c in feedback.outcomes.tolist())
-        return (
-            f"step {self.steps}/{self.max_steps}  tests {feedback.num_passed}/{len(self._task.tests)}"
-            f"  changed {len(changed)}  invalid {self._last_invalid}\n"
-            f"  {unparse(program, names)}\n  tests: {outcomes}"
-        )
+        return state_picture(
+            self._program, self._start, self._feedback, self._last_changed, self.steps, self.max_steps,
+            len(self._task.tests),
+        )  # fmt: skip
 
     def _episode_max_steps(self, num_nodes: int) -> int:
         if self._max_steps_option is not None:
             return self._max_steps_option
         return 5 if self.action_mode == "rewrite" else 2 * num_nodes
-
-
-def _outcome_name(code: int) -> str | None:
-    return None if code == 0 else OUTCOME_NAMES[code]
