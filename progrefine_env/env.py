@@ -16,18 +16,18 @@ from .actions import edit_mask
 from .corruption import CORRUPTION_MODES, corrupt, corruption_level, validate_corruption
 from .feedback import Feedback, run_tests
 from .graph import max_edges_for
-from .lang import PAD, VOCAB_SIZE, Program, unparse
+from .lang import PAD, VOCAB_SIZE, Program
 from .lang.incremental import recheck
 from .lang.types import TypeInfo
 from .observation import (
     NO_TEST,
     OUTCOME_NAMES,
-    error_kinds,
     input_leaves,
     observation_arrays,
     observation_spaces,
     program_arrays,
     static_arrays,
+    step_info,
 )
 from .options import (
     ACTION_MODES,
@@ -448,17 +448,11 @@ class ProgramRefineEnv(gym.Env):
         )  # fmt: skip
 
     def _get_info(self, done: bool) -> dict[str, Any]:
-        task, feedback = self._task, self._feedback
-        info = {
-            "tests_passed": feedback.num_passed,
-            "num_tests": len(task.tests),
-            "error_kinds": error_kinds(feedback, len(task.tests), self.max_tests),
-            "program": unparse(self._program),
-            "nodes_changed": len(self._last_changed),
-            "invalid_edits": self._last_invalid,
-            "type_errors": self._arrays()["type_conflict"].copy(),
-            "action_mask": self.action_masks(),
-        }
+        task = self._task
+        info = step_info(
+            self._program, self._feedback, len(task.tests), self.max_tests, self._arrays(), self._last_changed,
+            self._last_invalid,
+        )  # fmt: skip
         if self.expert_labels:
             info["expert_action"] = np.asarray(self.expert_action())
         if self.eval_accuracy:

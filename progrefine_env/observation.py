@@ -1,16 +1,19 @@
 """The observation's schema: each key's space and the arrays that fill it, side by side, and the
-test outcome codes it shares with `info`. A new key: its space in `observation_spaces`, its array in
-`static_arrays` (fixed for the episode) or `observation_arrays` (each step), and its row in the
-manual's table (`ProgramRefineEnv`'s docstring, Observation Space)."""
+`info` values every step has (outcome codes, type errors and masks, as the observation shows them).
+A new key: its space in `observation_spaces`, its array in `static_arrays` (fixed for the episode)
+or `observation_arrays` (each step), and its row in the manual's table (`ProgramRefineEnv`'s
+docstring, Observation Space)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import numpy as np
 from gymnasium import spaces
 
 from .feedback import NUM_OUTCOMES, VALUE_FEATURES, Feedback, summarize_many
 from .graph import EDGE_TYPES, encode_edges, static_graph
-from .lang import ERROR_KINDS, MASK, PAD, Program, masks_to_array
+from .lang import ERROR_KINDS, MASK, PAD, Program, masks_to_array, unparse
 from .lang.types import NUM_TYPES
 from .lang.vocab import INPUT_IDS, INPUT_NAMES
 from .tasks.task import Test
@@ -131,6 +134,24 @@ def observation_arrays(
     obs["node_values"][:n, :t] = feedback.node_values
     obs["grammar_mask"] = arrays["grammar"].copy()
     return obs
+
+
+def step_info(
+    program: Program, feedback: Feedback, num_tests: int, max_tests: int, arrays: dict[str, np.ndarray],
+    changed: list[int], invalid: int,
+) -> dict[str, Any]:  # fmt: skip
+    """`info`'s values on every step (the manual's Info table; the privileged ones: `ProgramRefineEnv`):
+    `arrays`: `program_arrays` with the action mask; `changed`, `invalid`: the last step's."""
+    return {
+        "tests_passed": feedback.num_passed,
+        "num_tests": num_tests,
+        "error_kinds": error_kinds(feedback, num_tests, max_tests),
+        "program": unparse(program),
+        "nodes_changed": len(changed),
+        "invalid_edits": invalid,
+        "type_errors": arrays["type_conflict"].copy(),
+        "action_mask": arrays["action_mask"].copy(),
+    }
 
 
 def error_kinds(feedback: Feedback, num_tests: int, max_tests: int) -> np.ndarray:
