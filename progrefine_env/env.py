@@ -1,4 +1,10 @@
-"""ProgramRefine-v0: repair a corrupted program, round by round, guided by its tests."""
+"""ProgramRefine-v0: repair a corrupted program, round by round, guided by its tests.
+
+The class's docstring is the manual; the class holds the episode (reset, step, render, the
+privileged accessors) and hands the rest to one module each: `options` (arguments and reset
+options, checked), `actions` (spaces, decoding, edits, masks), `observation` (the observation's
+spaces and arrays, and every step's `info`), `scoring` (`run_visible_tests`), `render` (what
+`render()` shows) and `tasks.source` (the `tasks` argument)."""
 
 from __future__ import annotations
 

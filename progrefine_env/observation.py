@@ -26,6 +26,7 @@ NO_TEST = -1
 
 
 def observation_spaces(n: int, v: int, e: int, t: int) -> dict[str, spaces.Space]:
+    """Each key's space: n node slots, v tokens, e edge slots, t test slots (the manual's table)."""
     def ints(high: int, shape: tuple[int, ...], dtype=np.int64) -> spaces.Box:
         return spaces.Box(0, high, shape=shape, dtype=dtype)
 
@@ -149,7 +150,7 @@ def step_info(
         "program": unparse(program),
         "nodes_changed": len(changed),
         "invalid_edits": invalid,
-        "type_errors": arrays["type_conflict"].copy(),
+        "type_errors": arrays["type_conflict"].copy(),  # 1 where the token lies outside its grammar mask
         "action_mask": arrays["action_mask"].copy(),
     }
 
