@@ -112,6 +112,9 @@ AREAS = (
     ("feedback.py", "summarising test results per node (feedback)"),
     ("graph.py", "edges (graph.encode_edges)"),
     ("env.py", "the env itself (decode, apply, obs, info)"),
+    # The env's own modules split out of env.py (issue 28): still the env itself.
+    *((f"progrefine_env/{name}.py", "the env itself (decode, apply, obs, info)")
+      for name in ("actions", "observation", "options", "scoring", "render")),
     ("gymnasium", "Gymnasium wrappers (checker, order enforcing)"),
     ("numpy", "numpy's Python code"),
 )

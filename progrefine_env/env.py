@@ -1,45 +1,61 @@
-"""ProgramRefine-v0: repair a corrupted program, round by round, guided by its tests."""
+"""ProgramRefine-v0: repair a corrupted program, round by round, guided by its tests.
+
+The class's docstring is the manual; the class holds the episode (reset, step, render, the
+privileged accessors) and hands the rest to one module each: `options` (arguments and reset
+options, checked), `actions` (spaces, decoding, edits, masks), `observation` (the observation's
+spaces and arrays, and every step's `info`), `scoring` (`run_visible_tests`), `render` (what
+`render()` shows) and `tasks.source` (the `tasks` argument)."""
 
 from __future__ import annotations
 
 import copy
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import Any
 
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from . import expert, picture
+from . import actions, expert, picture
+from .actions import edit_mask
 from .corruption import CORRUPTION_MODES, corrupt, corruption_level, validate_corruption
-from .feedback import NUM_OUTCOMES, VALUE_FEATURES, Feedback, run_tests, summarize_many
-from .graph import EDGE_TYPES, encode_edges, max_edges_for, static_graph
-from .lang import (
-    ARITY,
-    ERROR_KINDS,
-    MASK,
-    PAD,
-    VOCAB,
-    VOCAB_SIZE,
-    EvalError,
-    Program,
-    compile_program,
-    masks_to_array,
-    unparse,
-    values_equal,
-)
-from .lang.brief import brief
+from .feedback import Feedback, run_tests
+from .graph import max_edges_for
+from .lang import PAD, VOCAB_SIZE, Program
 from .lang.incremental import recheck
-from .lang.types import NUM_TYPES, TypeInfo
-from .lang.vocab import INPUT_IDS, INPUT_NAMES
+from .lang.types import TypeInfo
+from .observation import (
+    NO_TEST,
+    OUTCOME_NAMES,
+    input_leaves,
+    observation_arrays,
+    observation_spaces,
+    program_arrays,
+    static_arrays,
+    step_info,
+)
+from .options import (
+    ACTION_MODES,
+    INVALID_EDITS,
+    RESET_OPTIONS,
+    REWARDS,
+    UnsupportedRenderMode,
+    check_arguments,
+    reset_options,
+)
+from .render import state_picture, state_text
+from .scoring import visible_scores
 from .tasks.corpus import DEFAULT_CORPUS_SIZE
+from .tasks.source import load_task_source
 from .tasks.task import Task, Test, passes
 
-ACTION_MODES = ("rewrite", "edit")
-RESET_OPTIONS = ("task_index", "corruption")
-REWARDS = ("delta", "sparse")
-INVALID_EDITS = ("ignore", "apply")
+# The environment, and the names defined beside it in `options`, `observation` and `actions` that
+# users import from here (as from before those modules were split out of this one).
+__all__ = [
+    "ACTION_MODES", "CORRUPTION_MODES", "INVALID_EDITS", "NO_TEST", "OUTCOME_NAMES", "REWARDS", "RESET_OPTIONS",
+    "ProgramRefineEnv", "UnsupportedRenderMode", "edit_mask",
+]  # fmt: skip
 
 
 class ProgramRefineEnv(gym.Env):
@@ -223,47 +239,36 @@ class ProgramRefineEnv(gym.Env):
         expert_labels: bool = False,
         eval_accuracy: bool = False,
     ) -> None:
-        _check_choice("action_mode", action_mode, ACTION_MODES)
-        _check_choice("reward", reward, REWARDS)
-        _check_choice("invalid_edits", invalid_edits, INVALID_EDITS)
-        _check_choice("corruption_mode", corruption_mode, CORRUPTION_MODES)
-        if render_mode not in (None, *self.metadata["render_modes"]):
-            raise UnsupportedRenderMode(
-                f"render_mode={render_mode!r} is not one of {[None, *self.metadata['render_modes']]}"
-            )
-        if render_mode == "rgb_array" and not picture.matplotlib_available():
-            raise UnsupportedRenderMode("render_mode='rgb_array' draws with matplotlib: pip install matplotlib")
-        if max_steps is not None and max_steps < 1:
-            raise ValueError(f"max_steps must be at least 1, got {max_steps}")
+        check_arguments(
+            action_mode, reward, invalid_edits, corruption_mode, render_mode, self.metadata["render_modes"], max_steps
+        )
         self.corruption = validate_corruption(corruption)
         self.corruption_mode, self.action_mode, self.reward_kind = corruption_mode, action_mode, reward
         self.invalid_edits, self.render_mode, self._max_steps_option = invalid_edits, render_mode, max_steps
         self.expert_labels, self.eval_accuracy = bool(expert_labels), bool(eval_accuracy)
         self.max_nodes, self.max_tests = int(max_nodes), int(max_tests)
         self.max_edges = max_edges_for(self.max_nodes)
-        self.tasks = _load_task_source(tasks, split, corpus_size, corpus_seed, self.max_nodes, self.max_tests)
+        self.tasks = load_task_source(tasks, split, corpus_size, corpus_seed, self.max_nodes, self.max_tests)
 
         n, v, e, t = self.max_nodes, VOCAB_SIZE, self.max_edges, self.max_tests
-        if action_mode == "rewrite":
-            self.action_space = spaces.MultiDiscrete(np.full(n, v, dtype=np.int64))
-        else:
-            self.action_space = spaces.Discrete(n * v)
-        self.observation_space = spaces.Dict(_observation_spaces(n, v, e, t))
+        self.action_space = actions.action_space(action_mode, n)
+        self.observation_space = spaces.Dict(observation_spaces(n, v, e, t))
         self._task: Task | None = None
         self._arrays_source: Feedback | None = None
 
     # ----------------------------------------------------------------------------- episode
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
-        index, corruption = self._reset_options(options)
+        index, corruption = reset_options(options, self.corruption, len(self.tasks))
         super().reset(seed=seed)
         if index is None:
             index = int(self.np_random.integers(len(self.tasks)))
         self._task = task = self.tasks[index]
         self._target = task.program
         level = corruption_level(corruption, self.np_random)
-        self._static = self._static_arrays(task.program)
-        self._subtree_values: dict = self._input_leaves(task)  # run_tests' memo of subtree values
+        self._static = static_arrays(task.program, task.tests, self.max_nodes, self.max_tests)
+        # run_tests' memo of subtree values
+        self._subtree_values: dict = input_leaves(task.input_types, len(task.tests), self._static["test_inputs"])
         for _ in range(10):  # noise can leave a program that already passes: draw again
             program, self.corrupted_nodes = corrupt(
                 task.program, level, self.np_random, task.input_types, self.corruption_mode
@@ -283,36 +288,14 @@ class ProgramRefineEnv(gym.Env):
             self.render()
         return observation, self._get_info(done=False)
 
-    def _reset_options(self, options: Mapping[str, Any] | None) -> tuple[int | None, float | tuple[float, float]]:
-        """`reset`'s options, checked: the task index (None: draw one) and the corruption."""
-        if options is None:
-            return None, self.corruption
-        if not isinstance(options, Mapping):
-            raise ValueError(f"reset options must be a dict, got {type(options).__name__}")
-        unknown = sorted(map(str, set(options) - set(RESET_OPTIONS)))
-        if unknown:
-            raise ValueError(f"unknown reset option(s) {brief(unknown)}: reset takes {', '.join(RESET_OPTIONS)}")
-        index = options.get("task_index")
-        if index is not None:
-            if isinstance(index, bool) or not isinstance(index, (int, np.integer)) or not 0 <= index < len(self.tasks):
-                raise ValueError(
-                    f"reset option task_index must be an int in [0, {len(self.tasks)}), got {brief(index)}"
-                )
-            index = int(index)
-        corruption = options.get("corruption")
-        if corruption is None:
-            return index, self.corruption
-        try:
-            return index, validate_corruption(corruption)
-        except ValueError as err:
-            raise ValueError(f"reset option {err}") from None
-
     def step(self, action):
         if self._task is None:
             raise RuntimeError("call reset() before step()")
-        edits = self._decode(action)
+        edits = actions.decode(action, self.action_mode, self.action_space, self._program.tokens, self.max_nodes)
         stop = edits is None
-        program, changed, invalid, info = self._apply(edits or {})
+        program, changed, invalid, info = actions.apply_edits(
+            self._program, edits or {}, self._feedback.info, self.invalid_edits
+        )
         before = self._feedback.num_passed
         self._prev_tokens = self._arrays()["tokens"]
         self._previous, self._program = self._program, program
@@ -329,51 +312,6 @@ class ProgramRefineEnv(gym.Env):
         if self.render_mode == "human":
             self.render()
         return observation, reward, solved, truncated, self._get_info(done=solved or truncated)
-
-    # ----------------------------------------------------------------------------- actions
-
-    def _decode(self, action) -> dict[int, int] | None:
-        """{node: token} for every real node the action names (validated against the space); None
-        for `edit` mode's stop."""
-        n = len(self._program)
-        if self.action_mode == "edit":
-            # A plain int is checked here as `Discrete.contains` would, anything else by the space.
-            plain = type(action) is int and 0 <= action < self.action_space.n
-            if not plain and not self.action_space.contains(action):
-                raise ValueError(f"action {action!r} is outside the action space {self.action_space}")
-            node, token = divmod(int(action), VOCAB_SIZE)
-            if node >= n:
-                return {}  # padded slots are ignored
-            # A node's current token is the stop (None): nothing changes and the episode ends.
-            return None if token == self._program.tokens[node] else {node: token}
-        array = np.asarray(action)
-        if array.shape != (self.max_nodes,) or not np.issubdtype(array.dtype, np.integer):
-            raise ValueError(f"action must be an integer array of shape ({self.max_nodes},), got {action!r}")
-        if array.min() < 0 or array.max() >= VOCAB_SIZE:
-            raise ValueError(f"action tokens must lie in [0, {VOCAB_SIZE}), got {action!r}")
-        current = self._program.tokens
-        return {i: int(tok) for i, tok in enumerate(array[:n].tolist()) if tok != current[i]}
-
-    def _apply(self, edits: dict[int, int]) -> tuple[Program, list[int], int, TypeInfo | None]:
-        """The program after `edits`, the nodes that changed, how many edits were refused, and the
-        new program's type information when it was computed on the way (else None)."""
-        current, arities = self._program, self._program.arities
-        shaped = {i: t for i, t in edits.items() if t not in (PAD, MASK) and ARITY[t] == arities[i]}
-        invalid = len(edits) - len(shaped)
-        if not shaped:
-            return current, [], invalid, None
-        proposal, info = current.replace(shaped), None
-        if self.invalid_edits == "ignore":
-            masks = self._feedback.info.masks
-            allowed = {i: t for i, t in shaped.items() if (masks[i] >> t) & 1}
-            # When every edit lies in its mask, keeping only those is keeping them all: no check.
-            if len(allowed) < len(shaped):
-                info = recheck(self._feedback.info, proposal)
-                if not info.well_typed:
-                    invalid += len(shaped) - len(allowed)
-                    shaped, info = allowed, None
-                    proposal = current.replace(shaped) if shaped else current
-        return proposal, sorted(shaped), invalid, info
 
     def _run(self, program: Program, info: TypeInfo | None = None) -> Feedback:
         feedback = self._feedback_cache.get(program.tokens)
@@ -407,12 +345,9 @@ class ProgramRefineEnv(gym.Env):
             candidates, self.pending_candidates = getattr(self, "pending_candidates", None), None
             if candidates is None:
                 raise ValueError("run_visible_tests() without candidates needs pending_candidates set")
-        array = np.asarray(candidates)
-        if array.ndim not in (1, 2) or array.shape[-1] != self.max_nodes or not np.issubdtype(array.dtype, np.integer):
-            raise ValueError(f"candidates must be integer arrays of shape [K, {self.max_nodes}], got {array.shape}")
-        n = len(self._program)
-        scores = [self._visible_score(tuple(row)) for row in array.reshape(-1, self.max_nodes)[:, :n].tolist()]
-        return np.asarray(scores, dtype=np.int64).reshape(array.shape[:-1])
+        return visible_scores(
+            candidates, self.max_nodes, self._program, self._task, self._feedback_cache, self._visible_cache
+        )
 
     def visible_tests(self) -> tuple[Test, ...]:
         """The episode's visible tests (inputs and expected outputs), as copies.
@@ -432,25 +367,6 @@ class ProgramRefineEnv(gym.Env):
             raise RuntimeError("call reset() before input_types")
         return dict(self._task.input_types)
 
-    def _visible_score(self, tokens: tuple[int, ...]) -> int:
-        score = self._visible_cache.get(tokens)
-        if score is not None:
-            return score
-        feedback = self._feedback_cache.get(tokens)
-        if any(not 0 <= t < VOCAB_SIZE or t in (PAD, MASK) or ARITY[t] != a
-               for t, a in zip(tokens, self._program.arities)):  # fmt: skip
-            score = -1
-        elif feedback is not None and feedback.info.well_typed:
-            score = feedback.num_passed
-        else:
-            compiled = compile_program(Program(tokens, self._program.arities), self._task.input_types)
-            if isinstance(compiled, EvalError):
-                score = -1
-            else:
-                score = sum(values_equal(compiled.run(t.inputs), t.output) for t in self._task.tests)
-        self._visible_cache[tokens] = score
-        return score
-
     def action_masks(self) -> np.ndarray:
         """Grammar masks as MaskablePPO expects them: `max_nodes * V` booleans, node-major.
 
@@ -466,10 +382,7 @@ class ProgramRefineEnv(gym.Env):
         `rewrite` mode (`MultiDiscrete`): a tuple of `max_nodes` int8 rows of V, one per node.
         Gymnasium refuses a bool mask, and a flat one for `MultiDiscrete`; hence this form.
         """
-        mask = self.action_masks().view(np.int8)  # bool and int8 share their bytes: no copy
-        if self.action_mode == "edit":
-            return mask
-        return tuple(mask.reshape(self.max_nodes, VOCAB_SIZE))
+        return actions.sample_mask(self.action_mode, self.action_masks(), self.max_nodes)
 
     # ----------------------------------------------------------------------------- expert
 
@@ -522,92 +435,30 @@ class ProgramRefineEnv(gym.Env):
 
     # ----------------------------------------------------------------------------- observation
 
-    def _static_arrays(self, program: Program) -> dict[str, np.ndarray]:
-        """Arrays fixed for the episode: shape features, real-node and real-test masks, targets."""
-        n, static = len(program), static_graph(program.arities)
-        arrays = {}
-        for key, values in (("arity", static.arity), ("depth", static.depth), ("position", static.position)):
-            arrays[key] = np.zeros(self.max_nodes, dtype=np.int64)
-            arrays[key][:n] = values
-        arrays["node_mask"] = np.zeros(self.max_nodes, dtype=np.int8)
-        arrays["node_mask"][:n] = 1
-        tests = self._task.tests
-        arrays["test_mask"] = np.zeros(self.max_tests, dtype=np.int8)
-        arrays["test_mask"][: len(tests)] = 1
-        # Every test's output and inputs summarised in one `summarize_many` call: rows 0..T-1 the
-        # outputs, then the T x 3 inputs (None where the test has no such input).
-        values = [test.output for test in tests] + [test.inputs.get(name) for test in tests for name in INPUT_NAMES]
-        expected = [test.output for test in tests] + [test.output for test in tests for _ in INPUT_NAMES]
-        rows = summarize_many(values, expected)
-        t = len(tests)
-        arrays["expected_output"] = np.zeros((self.max_tests, VALUE_FEATURES), dtype=np.float32)
-        arrays["expected_output"][:t] = rows[:t]
-        arrays["test_inputs"] = np.zeros((self.max_tests, len(INPUT_NAMES), VALUE_FEATURES), dtype=np.float32)
-        arrays["test_inputs"][:t] = rows[t:].reshape(t, len(INPUT_NAMES), VALUE_FEATURES)
-        return arrays
-
-    def _input_leaves(self, task: Task) -> dict[tuple[int, ...], np.ndarray]:
-        """run_tests' memo for an episode, holding already the one-node subtrees `x`, `y`, `z`:
-        their summaries on each test are the observation's `test_inputs`."""
-        t = len(task.tests)
-        return {
-            (INPUT_IDS[i],): self._static["test_inputs"][None, :t, i]
-            for i, name in enumerate(INPUT_NAMES)
-            if name in task.input_types
-        }
-
     def _arrays(self) -> dict[str, np.ndarray]:
         """The current program's padded arrays, computed once per program and only ever handed
         out as copies: `tokens` [N], `grammar` int8 [N, V] (padded slots: only `<pad>`),
         `action_mask` (`action_masks()`) and `type_conflict` int8 [N]."""
         if self._arrays_source is not self._feedback:
-            program, feedback, n = self._program, self._feedback, len(self._program)
-            tokens = np.zeros(self.max_nodes, dtype=np.int64)
-            tokens[:n] = program.tokens
-            # Padded slots allow only `<pad>`: one bit-set row each, then all rows unpacked at once.
-            grammar = masks_to_array(feedback.info.masks + (1 << PAD,) * (self.max_nodes - n)).view(np.int8)
-            if self.action_mode == "edit":
-                allowed = edit_mask(grammar, tokens, np.arange(self.max_nodes) < n)
-            else:
-                allowed = grammar.view(bool).copy()
-            conflict = np.zeros(self.max_nodes, dtype=np.int8)
-            conflict[feedback.conflicts] = 1
-            self._cached_arrays, self._arrays_source = {
-                "tokens": tokens, "grammar": grammar, "action_mask": allowed.reshape(-1), "type_conflict": conflict
-            }, feedback  # fmt: skip
+            arrays = program_arrays(self._program, self._feedback, self.max_nodes)
+            arrays["action_mask"] = actions.action_mask(
+                self.action_mode, arrays["grammar"], arrays["tokens"], len(self._program)
+            )
+            self._cached_arrays, self._arrays_source = arrays, self._feedback
         return self._cached_arrays
 
     def _get_obs(self) -> dict[str, np.ndarray]:
-        feedback, n, t, arrays = self._feedback, len(self._program), len(self._task.tests), self._arrays()
-        obs = {key: value.copy() for key, value in self._static.items()}
-        obs["tokens"], obs["prev_tokens"] = arrays["tokens"].copy(), self._prev_tokens.copy()
-        obs["masked"] = (arrays["tokens"] == MASK).astype(np.int8)
-        obs["expected_type"] = np.zeros(self.max_nodes, dtype=np.int64)
-        obs["expected_type"][:n] = feedback.info.expected
-        obs["type_conflict"] = arrays["type_conflict"].copy()
-        obs["edge_index"], obs["edge_type"], obs["edge_mask"] = encode_edges(self._program, self.max_edges)
-        obs["test_outcome"] = np.zeros(self.max_tests, dtype=np.int64)
-        obs["test_outcome"][:t] = feedback.outcomes
-        for key, values in (("node_failure", feedback.failure_share), ("node_suspicion", feedback.ochiai)):
-            obs[key] = np.zeros(self.max_nodes, dtype=np.float32)
-            obs[key][:n] = values
-        obs["node_values"] = np.zeros((self.max_nodes, self.max_tests, VALUE_FEATURES), dtype=np.float32)
-        obs["node_values"][:n, :t] = feedback.node_values
-        obs["grammar_mask"] = arrays["grammar"].copy()
-        return obs
+        return observation_arrays(
+            self._program, self._feedback, len(self._task.tests), self._static, self._arrays(), self._prev_tokens,
+            max_nodes=self.max_nodes, max_tests=self.max_tests, max_edges=self.max_edges,
+        )  # fmt: skip
 
     def _get_info(self, done: bool) -> dict[str, Any]:
-        task, feedback = self._task, self._feedback
-        info = {
-            "tests_passed": feedback.num_passed,
-            "num_tests": len(task.tests),
-            "error_kinds": self._error_kinds(),
-            "program": unparse(self._program),
-            "nodes_changed": len(self._last_changed),
-            "invalid_edits": self._last_invalid,
-            "type_errors": self._type_errors(),
-            "action_mask": self.action_masks(),
-        }
+        task = self._task
+        info = step_info(
+            self._program, self._feedback, len(task.tests), self.max_tests, self._arrays(), self._last_changed,
+            self._last_invalid,
+        )  # fmt: skip
         if self.expert_labels:
             info["expert_action"] = np.asarray(self.expert_action())
         if self.eval_accuracy:
@@ -620,16 +471,6 @@ class ProgramRefineEnv(gym.Env):
             info["held_out_passed"], info["num_held_out"] = sum(held_out), len(held_out)
         return info
 
-    def _error_kinds(self) -> np.ndarray:
-        """int8 [max_tests]: each visible test's outcome code, -1 past the last test."""
-        codes = np.full(self.max_tests, NO_TEST, dtype=np.int8)
-        codes[: len(self._task.tests)] = self._feedback.outcomes
-        return codes
-
-    def _type_errors(self) -> np.ndarray:
-        """int8 [max_nodes]: 1 at the nodes whose token lies outside their grammar mask."""
-        return self._arrays()["type_conflict"].copy()
-
     # ----------------------------------------------------------------------------- render
 
     def render(self) -> str | np.ndarray | None:
@@ -638,7 +479,10 @@ class ProgramRefineEnv(gym.Env):
             return None
         if self.render_mode == "rgb_array":
             return picture.render_rgb(self.picture_state())
-        text = self._render_text()
+        text = state_text(
+            self._program, self._feedback, self._last_changed, self._last_invalid, self.steps, self.max_steps,
+            len(self._task.tests),
+        )  # fmt: skip
         if self.render_mode == "human":
             print(text)
             return None
@@ -646,155 +490,12 @@ class ProgramRefineEnv(gym.Env):
 
     def picture_state(self) -> picture.State:
         """What `render_mode="rgb_array"` draws of the current state (`progrefine_env.picture`)."""
-        program, feedback = self._program, self._feedback
-        outcomes = " ".join("ok" if c == 0 else _outcome_name(c) for c in feedback.outcomes.tolist())
-        edited = frozenset(i for i, (a, b) in enumerate(zip(program.tokens, self._start.tokens)) if a != b)
-        return picture.State(
-            program=program,
-            suspicion=(np.zeros(len(program)) if feedback.passed.all() else None if not feedback.reached_failing.any()
-                       else np.asarray(feedback.ochiai)),  # fmt: skip
-            changed=frozenset(self._last_changed),
-            edited=edited,
-            title=f"step {self.steps}/{self.max_steps}   tests {feedback.num_passed}/{len(self._task.tests)}: "
-            + outcomes,
-        )
-
-    def _render_text(self) -> str:
-        """Program with changed nodes in [brackets] and suspicious nodes suffixed '?', then tests."""
-        program, feedback = self._program, self._feedback
-        suspicion, changed = feedback.ochiai, set(self._last_changed)
-        names = []
-        for i, tok in enumerate(program.tokens):
-            name = VOCAB[tok]
-            if i in changed:
-                name = f"[{name}]"
-            if suspicion[i] >= 0.7 and not feedback.passed.all():
-                name += "?"
-            names.append(name)
-        outcomes = " ".join("ok" if c == 0 else _outcome_name(c) for c in feedback.outcomes.tolist())
-        return (
-            f"step {self.steps}/{self.max_steps}  tests {feedback.num_passed}/{len(self._task.tests)}"
-            f"  changed {len(changed)}  invalid {self._last_invalid}\n"
-            f"  {unparse(program, names)}\n  tests: {outcomes}"
-        )
+        return state_picture(
+            self._program, self._start, self._feedback, self._last_changed, self.steps, self.max_steps,
+            len(self._task.tests),
+        )  # fmt: skip
 
     def _episode_max_steps(self, num_nodes: int) -> int:
         if self._max_steps_option is not None:
             return self._max_steps_option
         return 5 if self.action_mode == "rewrite" else 2 * num_nodes
-
-
-def _observation_spaces(n: int, v: int, e: int, t: int) -> dict[str, spaces.Space]:
-    def ints(high: int, shape: tuple[int, ...], dtype=np.int64) -> spaces.Box:
-        return spaces.Box(0, high, shape=shape, dtype=dtype)
-
-    def floats(low: float, shape: tuple[int, ...]) -> spaces.Box:
-        return spaces.Box(low, 1.0, shape=shape, dtype=np.float32)
-
-    return {
-        "tokens": ints(v - 1, (n,)),
-        "prev_tokens": ints(v - 1, (n,)),
-        "node_mask": ints(1, (n,), np.int8),
-        "masked": ints(1, (n,), np.int8),
-        "arity": ints(3, (n,)),
-        "depth": ints(n - 1, (n,)),
-        "position": ints(2, (n,)),
-        "expected_type": ints(2**NUM_TYPES - 1, (n,)),
-        "type_conflict": ints(1, (n,), np.int8),
-        "edge_index": ints(n - 1, (2, e)),
-        "edge_type": ints(len(EDGE_TYPES) - 1, (e,)),
-        "edge_mask": ints(1, (e,), np.int8),
-        "test_mask": ints(1, (t,), np.int8),
-        "test_outcome": ints(NUM_OUTCOMES - 1, (t,)),
-        "node_failure": floats(0.0, (n,)),
-        "node_suspicion": floats(0.0, (n,)),
-        "node_values": floats(-1.0, (n, t, VALUE_FEATURES)),
-        "expected_output": floats(-1.0, (t, VALUE_FEATURES)),
-        "test_inputs": floats(-1.0, (t, len(INPUT_NAMES), VALUE_FEATURES)),
-        "grammar_mask": ints(1, (n, v), np.int8),
-    }
-
-
-def edit_mask(grammar_mask: np.ndarray, tokens: np.ndarray, node_mask: np.ndarray) -> np.ndarray:
-    """`edit` mode's action mask (`action_masks()` as `[..., N, V]`) from an observation's arrays:
-    the grammar mask of the real nodes without each node's current token, so that every allowed
-    edit changes the program. Where that leaves nothing, the stop (the root's current token) alone.
-
-    Shapes: grammar_mask [..., N, V]; tokens, node_mask [..., N]; returns bool [..., N, V].
-    (`agents.distribution.edit_mask` is the same rule in torch.)"""
-    tokens = np.asarray(tokens).astype(np.int64)
-    allowed = np.asarray(grammar_mask).astype(bool) & np.asarray(node_mask).astype(bool)[..., None]
-    current = np.arange(allowed.shape[-1]) == tokens[..., None]
-    allowed &= ~current
-    empty = ~allowed.reshape(*allowed.shape[:-2], -1).any(-1)
-    allowed[..., 0, :] |= empty[..., None] & current[..., 0, :]
-    return allowed
-
-
-OUTCOME_NAMES = ("passed", "wrong", *ERROR_KINDS)
-"""Name of each test outcome code (`obs["test_outcome"]`, `info["error_kinds"]`): 0 passed, 1 ran
-but gave a wrong value, 2 + k the k-th of `progrefine_env.lang.ERROR_KINDS`."""
-NO_TEST = -1
-"""`info["error_kinds"]` past the task's last visible test."""
-
-
-def _outcome_name(code: int) -> str | None:
-    return None if code == 0 else OUTCOME_NAMES[code]
-
-
-class UnsupportedRenderMode(ValueError, TypeError):
-    """A render mode the environment does not have. Also a TypeError, the error by which
-    Stable-Baselines3's `make_vec_env` (which asks for "rgb_array" unless told otherwise) knows to
-    make the environment again without a render mode."""
-
-
-def _check_choice(name: str, value, choices) -> None:
-    if value not in choices:
-        raise ValueError(f"{name}={value!r} is not one of {list(choices)}")
-
-
-def _load_task_source(tasks, split, corpus_size, corpus_seed, max_nodes, max_tests) -> list[Task]:
-    """The task list from the `tasks` option, refusing tasks that do not fit the arrays; every
-    refusal says why and names the source."""
-    if isinstance(tasks, str) and tasks == "generated":
-        from .tasks.corpus import load_corpus
-
-        corpus = load_corpus(split, size=corpus_size, seed=corpus_seed, progress=True)
-        loaded = [t for t in corpus if len(t.program) <= max_nodes]
-        source = f"generated corpus split {split!r}"
-        if corpus and not loaded:
-            smallest = min(len(t.program) for t in corpus)
-            raise ValueError(
-                f"{source}: every one of its {len(corpus)} tasks has more than max_nodes={max_nodes} nodes "
-                f"(the smallest has {smallest})"
-            )
-    elif isinstance(tasks, (str, os.PathLike)):
-        from .tasks.io import load_tasks
-
-        source = os.fspath(tasks)
-        if os.path.isdir(source):
-            raise IsADirectoryError(f"{source}: a folder, not a task file")
-        if not os.path.isfile(source):
-            raise FileNotFoundError(f"{source}: no such task file")
-        loaded = load_tasks(source)
-        if not loaded:
-            raise ValueError(f"{source}: no tasks in the file (one JSON object per line; see docs/tasks.md)")
-    elif isinstance(tasks, Sequence) or hasattr(tasks, "__iter__"):
-        loaded, source = list(tasks), "task list"
-        for k, task in enumerate(loaded):
-            if not isinstance(task, Task):
-                raise TypeError(f"tasks[{k}] is a {type(task).__name__}, not a progrefine_env Task")
-    else:
-        raise TypeError(
-            f"tasks={tasks!r}: expected 'generated', the path of a JSON Lines task file, or a sequence of Tasks, "
-            f"not {type(tasks).__name__}"
-        )
-    if not loaded:
-        raise ValueError(f"{source}: no tasks")
-    for k, task in enumerate(loaded):
-        label = f"{source}: task {k}" + (f" ({task.name!r})" if task.name else "")
-        if len(task.program) > max_nodes:
-            raise ValueError(f"{label} has {len(task.program)} nodes, more than max_nodes={max_nodes}")
-        if len(task.tests) > max_tests:
-            raise ValueError(f"{label} has {len(task.tests)} visible tests, more than max_tests={max_tests}")
-    return loaded
