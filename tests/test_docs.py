@@ -14,7 +14,7 @@ from progrefine_env.lang import VOCAB, EvalError, evaluate, parse
 from progrefine_env.tasks.check import main as check_main
 
 ROOT = Path(__file__).resolve().parent.parent
-DOCS = [ROOT / "README.md", ROOT / "docs" / "language.md", ROOT / "docs" / "tasks.md", ROOT / "docs" / "search.md"]
+DOCS = [ROOT / "README.md", *(ROOT / "docs" / f"{name}.md" for name in ("language", "tasks", "search", "architecture"))]
 INPUTS = {"x": [3, -1, 2], "y": 4, "z": 0}
 """The inputs docs/language.md states for its examples."""
 
@@ -105,3 +105,51 @@ def test_check_refuses_a_multi_line_task_in_one_line(tmp_path, capsys):
     assert check_main([str(path)]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and err.startswith(f"error: {path}:1") and "one line" in err
+
+
+PACKAGES = ("progrefine_env", "agents", "train")
+ALL_DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
+
+
+def _resolve(dotted: str) -> None:
+    """The module or module attribute a dotted name shown in the docs names must exist (a module
+    whose optional dependency is not installed here, such as RLlib's, is checked to exist only)."""
+    import importlib
+    import importlib.util
+
+    parts = dotted.split(".")
+    for cut in range(len(parts), 0, -1):
+        module = ".".join(parts[:cut])
+        try:  # find_spec imports the parents of a dotted name
+            if importlib.util.find_spec(module) is None:
+                continue
+            target = importlib.import_module(module)
+        except ModuleNotFoundError as missing:
+            if missing.name == module:
+                continue  # `module.attribute` where module is not a package: try the shorter name
+            if (missing.name or "").split(".")[0] in PACKAGES:
+                raise
+            return  # an optional third-party dependency is absent: the file exists, that is all we can check
+        for name in parts[cut:]:
+            target = getattr(target, name)
+        return
+    raise ModuleNotFoundError(dotted)
+
+
+@pytest.mark.parametrize("path", ALL_DOCS, ids=lambda p: p.name)
+def test_every_import_path_shown_in_the_docs_works(path):
+    """Issue 28: files move, the paths users read must not break. `from X import a, b` lines,
+    backticked dotted names of our packages, `python -m` modules and backticked file paths."""
+    import importlib.util
+
+    text = path.read_text(encoding="utf-8")
+    pattern = rf"from ((?:{'|'.join(PACKAGES)})[\w.]*) import ([\w, ]+)"
+    for module, names in re.findall(pattern, text):
+        for name in (n.strip() for n in names.split(",") if n.strip()):
+            _resolve(f"{module}.{name}")
+    for dotted in re.findall(rf"`((?:{'|'.join(PACKAGES)})(?:\.\w+)+)`", text):
+        _resolve(dotted)
+    for module in re.findall(r"python -m ((?:progrefine_env|agents|train)(?:\.[a-z_]+)+)", text):
+        assert importlib.util.find_spec(module) is not None, f"{path.name}: python -m {module}"
+    for file in re.findall(r"`((?:progrefine_env|agents|train|benchmarks|examples|tests|docs)/[\w/.-]+)`", text):
+        assert (ROOT / file.rstrip("/")).exists(), f"{path.name} names {file}, which is not in the repository"
