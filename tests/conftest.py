@@ -10,15 +10,27 @@ Known writers are configured not to write: Stable-Baselines3's default logger ma
 folder instead); torch's compiler caches go to a named subfolder, removed with the rest (see
 EXPECTED). torch_geometric's generated `propagate` modules go to a private folder that our layer
 removes at exit (agents/layers/typed_gine.py), so they count as leaks here.
+
+The test files sit in folders that mirror the source tree (tests/lang/, tests/env/, ...); the
+helper modules they import by name (env_tasks, lang_reference, env_fuzz, benchmark_scripts,
+example_scripts, repo_root) stay here, in tests/, which is put on `sys.path` below. pytest's
+"prepend" import mode puts only a test file's own folder there (and this file's folder, as a side
+effect of importing a conftest outside a package): saying it here keeps `from env_tasks import ...`
+working from every folder, for one file run alone too. Fixtures used in more than one file are here.
 """
 
 from __future__ import annotations
 
 import os
 import shutil
+import sys
 import tempfile
 
 import pytest
+
+TESTS = os.path.dirname(os.path.abspath(__file__))
+if TESTS not in sys.path:
+    sys.path.insert(0, TESTS)  # the helper modules of the test files, in every folder (see above)
 
 SESSION_TMP = tempfile.mkdtemp(prefix="progrefine-tests-")
 os.environ["TMPDIR"] = SESSION_TMP
@@ -49,3 +61,15 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
         if reporter is not None:
             reporter.write_line(f"ERROR: {message}", red=True)
         session.exitstatus = pytest.ExitCode.TESTS_FAILED
+
+
+@pytest.fixture
+def task_file(tmp_path) -> str:
+    """The suite's hand-written tasks (env_tasks.TASKS) saved as a task file: its path."""
+    from env_tasks import TASKS
+
+    from progrefine_env.tasks.io import save_tasks
+
+    path = tmp_path / "tasks.jsonl"
+    save_tasks(TASKS, path)
+    return str(path)

@@ -10,12 +10,11 @@ every episode (the RLlib module's version of these checks is in tests/test_rllib
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
 from env_tasks import TASKS, make_env
+from repo_root import ROOT
 
 from agents.batching import stack_observations, to_tensors
 from agents.checkpoint import load_checkpoint
@@ -27,7 +26,6 @@ from progrefine_env.env import ProgramRefineEnv
 from progrefine_env.lang import VOCAB_SIZE
 from progrefine_env.tasks.io import load_tasks
 
-ROOT = Path(__file__).resolve().parent.parent
 CHECKPOINT = ROOT / "checkpoints" / "scheduled_sampling.pt"
 GENERATED = ROOT / "benchmarks" / "tasks" / "generated_test_200.jsonl"
 

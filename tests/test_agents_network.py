@@ -149,9 +149,9 @@ def test_building_the_network_leaves_nothing_in_the_temp_folder(tmp_path):
     import os
     import subprocess
     import sys
-    from pathlib import Path
 
-    root = Path(__file__).resolve().parent.parent
+    from repo_root import ROOT
+
     temp = tmp_path / "temp"
     temp.mkdir()
     pickled = tmp_path / "net.pt"
@@ -164,7 +164,7 @@ def test_building_the_network_leaves_nothing_in_the_temp_folder(tmp_path):
         f"    torch.save(RefineNet(ModelConfig(hidden=8, layers=1)), {str(pickled)!r})\n"
     )
     load = f"import torch; torch.load({str(pickled)!r}, weights_only=False)"  # unpickled in a new process
-    env = {**os.environ, "TMPDIR": str(temp), "PYTHONPATH": str(root)}
+    env = {**os.environ, "TMPDIR": str(temp), "PYTHONPATH": str(ROOT)}
     for code in (build, load):
-        subprocess.run([sys.executable, "-c", code], cwd=root, env=env, check=True, timeout=120)
+        subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, check=True, timeout=120)
         assert not list(temp.iterdir())

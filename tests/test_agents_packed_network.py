@@ -5,11 +5,10 @@ trainers' cropped minibatches the same losses as padded ones."""
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
 import torch
+from repo_root import ROOT
 
 pytest.importorskip("torch_geometric")
 from agents.batching import crop_padding, stack_observations, to_tensors  # noqa: E402
@@ -22,7 +21,7 @@ from agents.policy_gradient import _crop_log_probs  # noqa: E402
 from progrefine_env.env import ProgramRefineEnv  # noqa: E402
 from progrefine_env.tasks.generator import generate_tasks  # noqa: E402
 
-SHIPPED = Path(__file__).resolve().parent.parent / "checkpoints" / "scheduled_sampling.pt"
+SHIPPED = ROOT / "checkpoints" / "scheduled_sampling.pt"
 
 
 def batch(mode: str, count: int = 24, action_mode: str = "rewrite") -> dict[str, torch.Tensor]:

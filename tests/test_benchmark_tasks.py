@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import json
 import statistics
-from pathlib import Path
 
 import pytest
 from benchmark_scripts import benchmark_module, passes_all
+from repo_root import ROOT
 
 from progrefine_env.lang import compile_program, parse, unparse, values_equal
 from progrefine_env.tasks import GeneratorConfig, Task, Test, generate_tasks, load_corpus, load_tasks, save_tasks
 from progrefine_env.tasks.held_back import held_back_records, passes_held_back
 
-ROOT = Path(__file__).resolve().parent.parent
 HANDWRITTEN = ROOT / "benchmarks" / "tasks" / "handwritten.jsonl"
 FROZEN = ROOT / "benchmarks" / "tasks" / "generated_test_200.jsonl"
 

@@ -9,11 +9,11 @@ import re
 from pathlib import Path
 
 import pytest
+from repo_root import ROOT
 
 from progrefine_env.lang import VOCAB, EvalError, evaluate, parse
 from progrefine_env.tasks.check import main as check_main
 
-ROOT = Path(__file__).resolve().parent.parent
 DOCS = [ROOT / "README.md", *(ROOT / "docs" / f"{name}.md" for name in ("language", "tasks", "search", "architecture"))]
 INPUTS = {"x": [3, -1, 2], "y": 4, "z": 0}
 """The inputs docs/language.md states for its examples."""

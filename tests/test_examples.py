@@ -2,37 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
-from pathlib import Path
 
 import pytest
 from conftest import leaks
-from env_tasks import TASKS, corpus_available
-
-from progrefine_env.tasks.io import save_tasks
-
-ROOT = Path(__file__).resolve().parents[1]
-
-
-def run_example(name: str, *args: str, env: dict | None = None, timeout: int = 120) -> str:
-    environ = {key: value for key, value in {**os.environ, **(env or {})}.items() if value is not None}
-    environ["PYTHONPATH"] = os.pathsep.join(filter(None, [str(ROOT), environ.get("PYTHONPATH")]))
-    done = subprocess.run(
-        [sys.executable, str(ROOT / "examples" / name), *args],
-        cwd=ROOT, env=environ, capture_output=True, text=True, timeout=timeout,
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr[-3000:]
-    return done.stdout
-
-
-@pytest.fixture
-def task_file(tmp_path) -> str:
-    path = tmp_path / "tasks.jsonl"
-    save_tasks(TASKS, path)
-    return str(path)
+from env_tasks import corpus_available
+from example_scripts import run_example
 
 
 @pytest.mark.parametrize("action_mode", ["rewrite", "edit"])

@@ -15,7 +15,8 @@ import sys
 
 import numpy as np
 import pytest
-from test_examples import ROOT, run_example, task_file  # noqa: F401  (task_file is a fixture)
+from example_scripts import run_example
+from repo_root import ROOT
 
 MODES = ("rewrite", "edit")
 TINY_NETWORK = ("--hidden", "16", "--layers", "1")

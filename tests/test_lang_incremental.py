@@ -4,16 +4,15 @@ The full check is the slow, straightforward path; the environment uses `recheck`
 so any difference between the two would change observations and grammar masks.
 """
 
-from pathlib import Path
-
 import numpy as np
 import pytest
+from repo_root import ROOT
 
 from progrefine_env.lang import MASK, TOKENS_BY_ARITY, check, parse
 from progrefine_env.lang.incremental import recheck
 from progrefine_env.tasks.io import load_tasks
 
-TASK_FILE = Path(__file__).resolve().parent.parent / "benchmarks" / "tasks" / "generated_test_200.jsonl"
+TASK_FILE = ROOT / "benchmarks" / "tasks" / "generated_test_200.jsonl"
 
 
 def random_edits(program, count: int, rng: np.random.Generator) -> dict[int, int]:

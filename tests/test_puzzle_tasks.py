@@ -5,15 +5,14 @@ from __future__ import annotations
 
 import json
 import statistics
-from pathlib import Path
 
 import pytest
 from benchmark_scripts import benchmark_module, passes_all
+from repo_root import ROOT
 
 from progrefine_env.lang import VOCAB, compile_program, parse, unparse, values_equal
 from progrefine_env.tasks import Task, load_corpus, load_tasks
 
-ROOT = Path(__file__).resolve().parent.parent
 PUZZLES = ROOT / "benchmarks" / "tasks" / "puzzles.jsonl"
 HANDWRITTEN = ROOT / "benchmarks" / "tasks" / "handwritten.jsonl"
 

@@ -13,7 +13,8 @@ import numpy as np
 import pytest
 import torch
 from env_tasks import MAX_NODES, make, masked_action
-from test_examples import ROOT, run_example, task_file  # noqa: F401  (task_file is a fixture)
+from example_scripts import run_example
+from repo_root import ROOT
 
 pytest.importorskip("ray.rllib", reason="ray[rllib] is not installed (make test-rllib installs it)")
 

@@ -7,10 +7,10 @@ import functools
 import gc
 import gzip
 import json
-from pathlib import Path
 
 import gymnasium as gym
 import pytest
+from repo_root import ROOT
 
 import progrefine_env  # noqa: F401  (registers ProgramRefine-v0)
 from progrefine_env.tasks import corpus, generate_tasks_with_fingerprints, split_of_fingerprint
@@ -109,7 +109,7 @@ def test_a_damaged_or_mislabelled_shipped_file_is_ignored_with_a_warning(tmp_pat
 def test_package_data_includes_the_shipped_corpus():
     import tomllib
 
-    pyproject = tomllib.loads((Path(__file__).resolve().parents[1] / "pyproject.toml").read_text())
+    pyproject = tomllib.loads((ROOT / "pyproject.toml").read_text())
     patterns = pyproject["tool"]["setuptools"]["package-data"]["progrefine_env"]
     relative = shipped_corpus_path().relative_to(SHIPPED_DIR.parent)
     assert any(relative.match(pattern) for pattern in patterns)

@@ -6,14 +6,13 @@ import json
 import subprocess
 import sys
 import tempfile
-from pathlib import Path
 
 import pytest
 from env_tasks import PAIR
+from repo_root import ROOT
 
 from progrefine_env.tasks.io import save_tasks
 
-ROOT = Path(__file__).resolve().parent.parent
 TASKS = PAIR
 
 

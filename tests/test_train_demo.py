@@ -5,13 +5,11 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from pathlib import Path
 
 from env_tasks import PAIR
+from repo_root import ROOT
 
 from train.demo import show_repair
-
-ROOT = Path(__file__).resolve().parent.parent
 
 
 def trace(*passed: int, total: int = 3) -> list[str]:

@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 from env_tasks import PAIR
+from repo_root import ROOT
 
 from progrefine_env.tasks.io import save_tasks
 from train.run_folder import CHECKPOINT_NAME, RunFolderError, add_run_flags, resolve_run
 
-ROOT = Path(__file__).resolve().parent.parent
 NOON = datetime.datetime(2026, 1, 2, 12, 0, 0)
 
 

@@ -11,11 +11,11 @@ from pathlib import Path
 import gymnasium as gym
 import pytest
 from env_tasks import PAIR
+from repo_root import ROOT
 
 import progrefine_env  # noqa: F401  (registers ProgramRefine-v0)
 from progrefine_env.tasks.io import save_tasks
 
-ROOT = Path(__file__).resolve().parent.parent
 MULTI_LINE_TASK = '{\n  "inputs": {"x": "list"},\n  "program": "x",\n  "tests": []\n}\n'
 
 
