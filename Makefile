@@ -27,7 +27,7 @@ test-slow: setup
 
 # RLlib in its own virtual environment: ray[rllib] pins gymnasium 1.2.2, constraints.txt pins 1.4.0.
 # Runs the env's checks (check_env, vector envs, wrappers) on gymnasium 1.2.2, then RLlib's PPO with
-# our RLModule and 2 env runners (tests/test_rllib.py, skipped in `make test`). CI runs it after `make test`
+# our RLModule and 2 env runners (tests/agents/test_rllib.py, skipped in `make test`). CI runs it after `make test`
 # (.ci/run): clean, install included, 202 s on 2 cores (issue 23).
 $(RLLIB_STAMP): pyproject.toml constraints-rllib.txt
 	$(PYTHON) -m venv $(RLLIB_VENV)
@@ -37,7 +37,7 @@ $(RLLIB_STAMP): pyproject.toml constraints-rllib.txt
 
 test-rllib: $(RLLIB_STAMP)
 	$(RLLIB_PY) -m pytest -q -p no:cacheprovider -m "not slow" \
-		tests/test_env_*.py tests/test_rllib.py
+		tests/env/test_env_*.py tests/agents/test_rllib.py
 
 demo: setup
 	$(PY) -m train.demo

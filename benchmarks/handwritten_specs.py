@@ -6,7 +6,7 @@ inputs are drawn from. `benchmarks/make_handwritten.py` turns them into tasks wi
 
 These are our own ideas, not translations of a published benchmark. No spec's program passes all the
 tests of another (`make_handwritten.py` chooses the tests so, and checks), and no generated training
-task does either (the generator holds these behaviours back; `tests/test_benchmark_tasks.py`).
+task does either (the generator holds these behaviours back; `tests/project/test_benchmark_tasks.py`).
 """
 
 from __future__ import annotations

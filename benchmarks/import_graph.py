@@ -6,7 +6,7 @@ Every `import` statement counts, at module level or inside a function (lazy impo
 ones resolved; imports of other distributions (numpy, torch, ...) are left out. A module is named
 by its dotted path (`progrefine_env.tasks.corpus`); a package by its `__init__`
 (`progrefine_env.tasks`). The layers, lowest first, are the language, the tasks, the sketch search,
-the environment, the agents and the training scripts (`LAYERS`); tests/test_import_layout.py
+the environment, the agents and the training scripts (`LAYERS`); tests/project/test_import_layout.py
 checks that no arrow points up and that no modules import one another in a circle, with this
 module's graph (one builder, here, for both).
 """

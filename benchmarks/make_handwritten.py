@@ -23,7 +23,7 @@ has them (the puzzles name the first set there).
 
 For the first set only, it also writes `progrefine_env/tasks/held_back.json.gz`: the tests of these
 tasks and of the frozen `generated_test_200.jsonl`, whose behaviours the generator holds back from the
-corpus. The puzzles are kept out of training by a check instead (`tests/test_puzzle_tasks.py`), so
+corpus. The puzzles are kept out of training by a check instead (`tests/project/test_puzzle_tasks.py`), so
 that the shipped corpus stays as it is.
 
 Prints one line per task that leaves variants alive, and a summary: tasks, node counts, and the

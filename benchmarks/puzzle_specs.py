@@ -12,7 +12,7 @@ choosing tests that tell each program from its one-token variants, from the othe
 first set's programs.
 
 These are our own ideas, not translations of a published benchmark. They are not held back from the
-generator (the shipped corpus is unchanged); instead `tests/test_puzzle_tasks.py` checks (marked slow)
+generator (the shipped corpus is unchanged); instead `tests/project/test_puzzle_tasks.py` checks (marked slow)
 that no program of the shipped corpus's train and val splits passes every test of a puzzle.
 """
 

@@ -44,7 +44,7 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 EXPECTED = ("pytest-of-", "torchinductor", "triton", "__pycache__", "progrefine-pyg-")
 """Entries of the session's temp folder that are not leaks. `progrefine-pyg-*` is the private
 folder of PyG's generated modules in this process, removed at its exit, after this check
-(tests/test_agents_network.py checks that removal in a process of its own)."""
+(tests/agents/test_agents_network.py checks that removal in a process of its own)."""
 
 
 def leaks(folder: str) -> list[str]:

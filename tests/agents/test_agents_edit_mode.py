@@ -5,7 +5,7 @@ The env's edit-mode `action_masks()` leaves out each node's current token; our P
 apply the same mask, computed from the observation (`agents.distribution.edit_mask`). A supervised
 policy is most confident in a node's current token, so under the old mask its greedy edit was no
 edit at all: here the shipped checkpoint's greedy edit changes the program on the first step of
-every episode (the RLlib module's version of these checks is in tests/test_rllib.py).
+every episode (the RLlib module's version of these checks is in tests/agents/test_rllib.py).
 """
 
 from __future__ import annotations

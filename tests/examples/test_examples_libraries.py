@@ -2,7 +2,7 @@
 
 CleanRL-style PPO needs nothing beyond the agents' install; TorchRL and Tianshou come with the
 `clients` extra, which `make setup` installs (`.[all]`), so their tests run in `make test` (they
-skip only in an environment installed without it). RLlib's are in tests/test_rllib.py
+skip only in an environment installed without it). RLlib's are in tests/agents/test_rllib.py
 (`make test-rllib`, its own environment). Every example, run without its library, prints one line
 with the exact install command and exits 2.
 """
