@@ -137,7 +137,7 @@ def test_the_warm_started_greedy_edit_module_changes_the_program_on_its_first_st
 
 
 @pytest.mark.parametrize("action_mode", MODES)
-def test_rllib_example_trains_ppo_with_two_env_runners(task_file, action_mode):  # noqa: F811
+def test_rllib_example_trains_ppo_with_two_env_runners(task_file, action_mode):
     out = run_example(
         "rllib_ppo.py", "--tasks", task_file, "--max-nodes", "32", "--action-mode", action_mode,
         "--iterations", "2", "--env-runners", "2", "--train-batch", "64", "--minibatch", "32", "--epochs", "1",

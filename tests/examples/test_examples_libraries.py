@@ -30,7 +30,7 @@ def assert_no_masked_action(out: str, at_least: int) -> None:
 
 
 @pytest.mark.parametrize("action_mode", MODES)
-def test_cleanrl_ppo(task_file, tmp_path, action_mode):  # noqa: F811
+def test_cleanrl_ppo(task_file, tmp_path, action_mode):
     out = run_example(
         "cleanrl_ppo.py", "--tasks", task_file, "--max-nodes", "32", "--action-mode", action_mode,
         "--total-timesteps", "64", "--num-envs", "2", "--num-steps", "16", "--num-minibatches", "2",
@@ -41,7 +41,7 @@ def test_cleanrl_ppo(task_file, tmp_path, action_mode):  # noqa: F811
     assert list((tmp_path / "runs").iterdir()), "no TensorBoard run was written"
 
 
-def test_cleanrl_ppo_warm_starts_from_the_checkpoint(task_file, tmp_path):  # noqa: F811
+def test_cleanrl_ppo_warm_starts_from_the_checkpoint(task_file, tmp_path):
     out = run_example(
         "cleanrl_ppo.py", "--tasks", task_file, "--max-nodes", "32", "--checkpoint", str(CHECKPOINT),
         "--total-timesteps", "32", "--num-envs", "2", "--num-steps", "16", "--num-minibatches", "2",
@@ -56,7 +56,7 @@ def test_cleanrl_ppo_refuses_a_bad_checkpoint_in_one_line(tmp_path):
 
 
 @pytest.mark.parametrize("action_mode", MODES)
-def test_torchrl_ppo(task_file, action_mode):  # noqa: F811
+def test_torchrl_ppo(task_file, action_mode):
     pytest.importorskip("torchrl", reason="torchrl is not installed (an optional library; see docs/libraries.md)")
     out = run_example(
         "torchrl_ppo.py", "--tasks", task_file, "--max-nodes", "32", "--action-mode", action_mode,
@@ -68,7 +68,7 @@ def test_torchrl_ppo(task_file, action_mode):  # noqa: F811
 
 
 @pytest.mark.parametrize("action_mode", MODES)
-def test_tianshou_collector_with_its_masked_random_policy(task_file, action_mode):  # noqa: F811
+def test_tianshou_collector_with_its_masked_random_policy(task_file, action_mode):
     pytest.importorskip("tianshou", reason="tianshou is not installed (an optional library; see docs/libraries.md)")
     import gymnasium as gym
     from tianshou.data import Collector, VectorReplayBuffer
@@ -94,7 +94,7 @@ def test_tianshou_collector_with_its_masked_random_policy(task_file, action_mode
 
 
 @pytest.mark.parametrize("action_mode", MODES)
-def test_tianshou_ppo(task_file, action_mode):  # noqa: F811
+def test_tianshou_ppo(task_file, action_mode):
     pytest.importorskip("tianshou", reason="tianshou is not installed (an optional library; see docs/libraries.md)")
     out = run_example(
         "tianshou_ppo.py", "--tasks", task_file, "--max-nodes", "32", "--action-mode", action_mode,
