@@ -105,7 +105,9 @@ def vector_rate(env_id: str, num_envs: int, mode: str, steps: int, repeats: int,
 
 
 AREAS = (
-    ("lang/types.py", "type checking and grammar masks (lang.check)"),
+    # lang/types.py and the modules split out of it (issue 28): still the type checker.
+    *((f"lang/{name}.py", "type checking and grammar masks (lang.check)")
+      for name in ("types", "signatures", "passes")),
     ("lang/interpreter.py", "running the program (lang interpreter, traced)"),
     ("lang/program.py", "building programs (Program, shapes)"),
     ("lang/syntax.py", "printing the program for info (unparse)"),

@@ -13,8 +13,10 @@ from __future__ import annotations
 from heapq import heappop, heappush
 
 from . import types as _types
+from .passes import _WIDTH, _allowed, _at, _deepest, _down, _up
 from .program import Program, shape_of
-from .types import _WIDTH, ANY, Passes, TypeInfo, _allowed, _at, _deepest, _down, _relax, _remember, check
+from .signatures import ANY
+from .types import Passes, TypeInfo, _relax, _remember, check
 
 FULL_SHARE = 0.25
 """Past this share of edited nodes, checking the program again is as quick: `recheck` does so."""
@@ -53,7 +55,7 @@ def _up_pass(passes: Passes, tokens, shape, edited: list[int]) -> tuple[list[int
         key = (tokens[i], tuple([up[c] for c in children[i]]), sig)
         packed = _types._UP.get(key)
         if packed is None:
-            packed = _remember(_types._UP, key, _types._up(*key))
+            packed = _remember(_types._UP, key, _up(*key))
         if packed != up[i]:
             up[i] = packed
             typed.add(i)

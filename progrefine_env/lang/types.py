@@ -14,6 +14,11 @@ node `i`'s grammar mask exactly when, in some context, `t`'s type over its child
 context `t` gives them) meets `down[i]`: some filling of the other holes then makes the program
 well-typed. Each step of the three passes is looked up in a bounded cache (the same few
 combinations recur across programs), so checking costs a few dict lookups per node.
+
+The types and each token's rule are in `lang.signatures`, one node's step of each pass in
+`lang.passes`; this module runs the passes over a program through its bounded caches. It also
+offers their names where they have always been imported from (each `import x as x` below is such a
+re-export; the tests and `lang.incremental` use some of the private ones).
 """
 
 from __future__ import annotations
@@ -23,221 +28,27 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from .brief import brief
+from .passes import _CLASSES as _CLASSES
+from .passes import _REPRESENTATIVES as _REPRESENTATIVES
+from .passes import _WIDTH, _allowed, _at, _candidates, _deepest, _down, _up
+from .passes import CONTEXTS as CONTEXTS
+from .passes import _inner as _inner
+from .passes import _type_classes as _type_classes
+from .passes import _type_in as _type_in
 from .program import Program, shape_of
-from .vocab import (
-    ARITY,
-    GROUP,
-    IF,
-    INPUT_IDS,
-    INPUT_NAMES,
-    LAM,
-    LAM2,
-    MASK,
-    PARAM_A,
-    PARAM_B,
-    TOKEN_ID,
-    TOKENS_BY_ARITY,
-    VOCAB,
-    VOCAB_SIZE,
-)
-
-INT, BOOL, LIST, FN1, PRED, FN2 = 1, 2, 4, 8, 16, 32
-ANY = INT | BOOL | LIST | FN1 | PRED | FN2
-VALUE = INT | BOOL | LIST
-"""Types a program's root, an `if` branch and an input may have."""
-TYPE_NAMES = {INT: "int", BOOL: "bool", LIST: "list", FN1: "fn1", PRED: "pred", FN2: "fn2"}
-TYPE_BITS = {name: bit for bit, name in TYPE_NAMES.items()}
-NUM_TYPES = len(TYPE_NAMES)
-
-CONTEXTS = 3
-"""Binding contexts: 0 nothing bound, 1 `a` bound, 2 `a` and `b` bound."""
-_WIDTH = NUM_TYPES  # bits per context in a packed set
-
-
-def _signatures() -> dict[int, tuple[tuple[int, ...], int]]:
-    """(parameter types, result type) of every token with a fixed signature."""
-    by_group = {
-        "const": ((), INT),
-        "nil": ((), LIST),
-        "arith": ((INT, INT), INT),
-        "compare": ((INT, INT), BOOL),
-        "list_to_int": ((LIST,), INT),
-        "list_to_list": ((LIST,), LIST),
-        "list_and_list": ((LIST, LIST), LIST),
-        "int_to_list": ((INT,), LIST),
-    }
-    sigs = {t: by_group[GROUP[t]] for t in range(VOCAB_SIZE) if GROUP[t] in by_group}
-    named = {
-        "and": ((BOOL, BOOL), BOOL), "or": ((BOOL, BOOL), BOOL), "not": ((BOOL,), BOOL),
-        "map": ((FN1, LIST), LIST), "filter": ((PRED, LIST), LIST), "count": ((PRED, LIST), INT),
-        "scanl1": ((FN2, LIST), LIST), "fold": ((FN2, INT, LIST), INT),
-        "zipwith": ((FN2, LIST, LIST), LIST),
-        "take": ((INT, LIST), LIST), "drop": ((INT, LIST), LIST),
-        "index": ((INT, LIST), INT), "cons": ((INT, LIST), LIST),
-    }  # fmt: skip
-    sigs.update({TOKEN_ID[name]: sig for name, sig in named.items()})
-    return sigs
-
-
-SIGNATURES = _signatures()
-
-
-def input_signature(input_types: Mapping[str, str]) -> tuple[int, int, int]:
-    """The type bit of each of `x`, `y`, `z` (0 where the task does not declare it)."""
-    bits = []
-    for name in input_types:
-        if name not in INPUT_NAMES:
-            raise ValueError(f"unknown input {brief(name)}: inputs are named {', '.join(INPUT_NAMES)}")
-    for name in INPUT_NAMES:
-        kind = input_types.get(name)
-        if kind is not None and kind not in ("int", "list"):
-            raise ValueError(f"input {name!r} has type {brief(kind)}: inputs are 'int' or 'list'")
-        bits.append(TYPE_BITS[kind] if kind else 0)
-    return tuple(bits)  # type: ignore[return-value]
-
-
-def out_type(tok: int, children: tuple[int, ...], sig: tuple[int, int, int]) -> int:
-    """Type set of the real token `tok` over children of the given type sets (parameters count
-    as bound)."""
-    if any(c == 0 for c in children):
-        return 0
-    fixed = SIGNATURES.get(tok)
-    if fixed is not None:
-        params, result = fixed
-        return result if all(c & p for c, p in zip(children, params)) else 0
-    if tok == IF:
-        return VALUE & children[1] & children[2] if children[0] & BOOL else 0
-    if tok == LAM:
-        return (FN1 if children[0] & INT else 0) | (PRED if children[0] & BOOL else 0)
-    if tok == LAM2:
-        return FN2 if children[0] & INT else 0
-    if tok in (PARAM_A, PARAM_B):
-        return INT
-    return sig[INPUT_IDS.index(tok)]
-
-
-def accepted_child(tok: int, slot: int, children: tuple[int, ...], expected: int) -> int:
-    """Types that child `slot` of the real token `tok` may have so that `tok`'s type meets
-    `expected`, the other children keeping their type sets."""
-    others_ok = all(c for k, c in enumerate(children) if k != slot)
-    if not others_ok or not expected:
-        return 0
-    fixed = SIGNATURES.get(tok)
-    if fixed is not None:
-        params, result = fixed
-        if not result & expected:
-            return 0
-        return params[slot] if all(c & p for k, (c, p) in enumerate(zip(children, params)) if k != slot) else 0
-    if tok == IF:
-        if slot == 0:
-            return BOOL if VALUE & children[1] & children[2] & expected else 0
-        other = children[3 - slot]
-        return VALUE & other & expected if children[0] & BOOL else 0
-    if tok == LAM:
-        return (INT if expected & FN1 else 0) | (BOOL if expected & PRED else 0)
-    return INT if tok == LAM2 and expected & FN2 else 0
-
-
-# --- binding contexts ------------------------------------------------------------------------------
-
-
-def _at(packed: int, context: int) -> int:
-    """The type set a packed set holds for one context."""
-    return (packed >> (_WIDTH * context)) & ANY
-
-
-def _inner(tok: int, context: int) -> int:
-    """The context a real token gives its children."""
-    if tok == LAM:
-        return max(context, 1)
-    return 2 if tok == LAM2 else context
-
-
-def _candidates(tok: int, arity: int) -> tuple[int, ...]:
-    """The real tokens a node may hold, one per class of tokens that type alike: its own, or for
-    a hole one representative of each class of its arity (see `_CLASSES`)."""
-    return _REPRESENTATIVES.get(arity, ()) if tok == MASK else (tok,)
-
-
-def _type_classes() -> dict[int, tuple[tuple[int, int], ...]]:
-    """Per arity, the tokens grouped by how they type: (representative, bit set of the class).
-
-    Every pass asks of a token only its signature (`SIGNATURES`), or, for the tokens without
-    one (`if`, `lam`, `lam2`, `a`, `b`, the inputs), the token itself. Tokens that share a
-    signature (the 13 constants, `+ - * / %`, ...) give equal answers, so looping over one of
-    each class gives the same sets as looping over every token, in about half the steps
-    (issue 12: a cache miss of these passes was a tenth of an edit-mode step)."""
-    classes: dict[int, dict[object, list[int]]] = {}
-    for arity, tokens in TOKENS_BY_ARITY.items():
-        by_kind = classes.setdefault(arity, {})
-        for tok in tokens:
-            kind = SIGNATURES.get(tok, ("token", tok))
-            by_kind.setdefault(kind, []).append(tok)
-    return {
-        arity: tuple((members[0], sum(1 << t for t in members)) for members in by_kind.values())
-        for arity, by_kind in classes.items()
-    }
-
-
-_CLASSES = _type_classes()
-_REPRESENTATIVES = {arity: tuple(rep for rep, _ in classes) for arity, classes in _CLASSES.items()}
-
-
-def _type_in(tok: int, kids: tuple[int, ...], context: int, sig: tuple[int, int, int]) -> int:
-    """Type set of the real token `tok` in `context` over its children's packed sets."""
-    if tok == PARAM_A:
-        return INT if context >= 1 else 0
-    if tok == PARAM_B:
-        return INT if context == 2 else 0
-    inner = _inner(tok, context)
-    return out_type(tok, tuple(_at(c, inner) for c in kids), sig)
-
-
-def _up(tok: int, kids: tuple[int, ...], sig: tuple[int, int, int]) -> int:
-    """Packed type set of a node from its token (or hole) and its children's packed sets."""
-    packed = 0
-    for context in range(CONTEXTS):
-        types = 0
-        for t in _candidates(tok, len(kids)):
-            types |= _type_in(t, kids, context, sig)
-        packed |= types << (_WIDTH * context)
-    return packed
-
-
-def _down(tok: int, kids: tuple[int, ...], expected: int) -> tuple[int, ...]:
-    """Packed accepted sets of a node's children from the node's token (or hole), the children's
-    packed type sets and the node's own packed accepted set."""
-    accepted = [0] * len(kids)
-    for context in range(CONTEXTS):
-        wanted = _at(expected, context)
-        if not wanted:
-            continue
-        for t in _candidates(tok, len(kids)):
-            inner = _inner(t, context)
-            types = tuple(_at(c, inner) for c in kids)
-            for slot in range(len(kids)):
-                accepted[slot] |= accepted_child(t, slot, types, wanted) << (_WIDTH * inner)
-    return tuple(accepted)
-
-
-def _allowed(arity: int, expected: int, kids: tuple[int, ...], sig: tuple[int, int, int]) -> int:
-    """Grammar mask (bit set) of a node from its packed accepted set and its children's packed
-    type sets: the tokens of its arity whose type meets what is accepted in some context."""
-    mask = 0
-    for tok, members in _CLASSES.get(arity, ()):
-        for context in range(CONTEXTS):
-            wanted = _at(expected, context)
-            if wanted and _type_in(tok, kids, context, sig) & wanted:
-                mask |= members
-                break
-    return mask
-
-
-def _deepest(tok: int, arity: int, context: int) -> int:
-    """The most-bound context a node gives its children (a hole of arity 1 may be `lam2`)."""
-    return 2 if tok == MASK and arity == 1 else _inner(tok, context)
-
+from .signatures import ANY, TYPE_NAMES, VALUE, accepted_child, input_signature
+from .signatures import BOOL as BOOL
+from .signatures import FN1 as FN1
+from .signatures import FN2 as FN2
+from .signatures import INT as INT
+from .signatures import LIST as LIST
+from .signatures import NUM_TYPES as NUM_TYPES
+from .signatures import PRED as PRED
+from .signatures import SIGNATURES as SIGNATURES
+from .signatures import TYPE_BITS as TYPE_BITS
+from .signatures import _signatures as _signatures
+from .signatures import out_type as out_type
+from .vocab import ARITY, INPUT_IDS, MASK, PARAM_A, PARAM_B, VOCAB, VOCAB_SIZE
 
 # --- bounded caches --------------------------------------------------------------------------------
 
