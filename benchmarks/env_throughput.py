@@ -105,10 +105,11 @@ def vector_rate(env_id: str, num_envs: int, mode: str, steps: int, repeats: int,
 
 
 AREAS = (
-    # lang/types.py and the modules split out of it (issue 28): still the type checker.
+    # lang/types.py and lang/interpreter.py with the modules split out of them (issue 28).
     *((f"lang/{name}.py", "type checking and grammar masks (lang.check)")
       for name in ("types", "signatures", "passes")),
-    ("lang/interpreter.py", "running the program (lang interpreter, traced)"),
+    *((f"lang/{name}.py", "running the program (lang interpreter, traced)")
+      for name in ("interpreter", "operations", "values")),
     ("lang/program.py", "building programs (Program, shapes)"),
     ("lang/syntax.py", "printing the program for info (unparse)"),
     ("feedback.py", "summarising test results per node (feedback)"),

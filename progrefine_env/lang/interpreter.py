@@ -3,152 +3,28 @@
 A program is compiled once into nested Python closures (one per node, built bottom-up without
 recursion) and then run on each test's inputs. Errors are values (`EvalError`), never exceptions
 that reach the caller: running a program can only compute a value.
+
+The values, their limits and `EvalError` are in `lang.values`, the operators on evaluated values
+in `lang.operations`; this module compiles and runs programs. It also offers their public names
+where they have always been imported from (each `import x as x` below is such a re-export).
 """
 
 from __future__ import annotations
 
 import sys
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from functools import lru_cache
 
-from .brief import brief
+from .operations import _HIGHER_ORDER, _HIGHER_ORDER3, _OPS, _Fail
 from .program import Program, shape_of
 from .types import check, input_signature
+from .values import ERROR_KINDS as ERROR_KINDS
+from .values import FUEL, EvalError, Value, input_error, value_type
+from .values import INT_MAX as INT_MAX
+from .values import INT_MIN as INT_MIN
+from .values import MAX_LIST_LENGTH as MAX_LIST_LENGTH
+from .values import values_equal as values_equal
 from .vocab import CONSTANTS, INPUT_IDS, INPUT_NAMES, LAM, LAM2, MASK, PARAM_A, PARAM_B, VOCAB
-
-INT_MIN, INT_MAX = -1_000_000, 1_000_000
-MAX_LIST_LENGTH = 100
-FUEL = 10_000
-
-ERROR_KINDS: tuple[str, ...] = (
-    "zero_division", "empty_list", "index", "overflow", "length", "fuel", "type", "incomplete",
-)  # fmt: skip
-"""Every error kind, in the order observations encode them (0 is reserved for "no error")."""
-
-Value = int | bool | list
-
-
-@dataclass(frozen=True)
-class EvalError:
-    """The outcome of a run that failed; `kind` is one of `ERROR_KINDS`."""
-
-    kind: str
-
-
-class _Fail(Exception):
-    def __init__(self, kind: str) -> None:
-        self.kind = kind
-
-
-def _int(v: int) -> int:
-    if INT_MIN <= v <= INT_MAX:
-        return v
-    raise _Fail("overflow")
-
-
-def _list(v: list) -> list:
-    if len(v) <= MAX_LIST_LENGTH:
-        return v
-    raise _Fail("length")
-
-
-def _div(x: int, y: int) -> int:
-    if y == 0:
-        raise _Fail("zero_division")
-    return _int(x // y)
-
-
-def _mod(x: int, y: int) -> int:
-    if y == 0:
-        raise _Fail("zero_division")
-    return x % y
-
-
-def _nonempty(xs: list) -> list:
-    if xs:
-        return xs
-    raise _Fail("empty_list")
-
-
-def _index(i: int, xs: list) -> int:
-    if 0 <= i < len(xs):
-        return xs[i]
-    raise _Fail("index")
-
-
-def _range(n: int) -> list:
-    if n > MAX_LIST_LENGTH:
-        raise _Fail("length")
-    return list(range(n))
-
-
-# Strict operators on already evaluated arguments.
-_OPS: dict[str, Callable] = {
-    "+": lambda x, y: _int(x + y),
-    "-": lambda x, y: _int(x - y),
-    "*": lambda x, y: _int(x * y),
-    "/": _div,
-    "%": _mod,
-    "min": min,
-    "max": max,
-    "<": lambda x, y: x < y,
-    ">": lambda x, y: x > y,
-    "=": lambda x, y: x == y,
-    "and": lambda x, y: x and y,
-    "or": lambda x, y: x or y,
-    "not": lambda x: not x,
-    "len": len,
-    "sum": lambda xs: _int(sum(xs)),
-    "head": lambda xs: _nonempty(xs)[0],
-    "last": lambda xs: _nonempty(xs)[-1],
-    "maximum": lambda xs: max(_nonempty(xs)),
-    "minimum": lambda xs: min(_nonempty(xs)),
-    "reverse": lambda xs: xs[::-1],
-    "sort": sorted,
-    "take": lambda n, xs: xs[: max(n, 0)],
-    "drop": lambda n, xs: xs[max(n, 0) :],
-    "index": _index,
-    "cons": lambda e, xs: _list([e, *xs]),
-    "concat": lambda xs, ys: _list(xs + ys),
-    "range": _range,
-}
-
-
-def _map(f, xs, b):
-    return [f(e, b) for e in xs]
-
-
-def _filter(p, xs, b):
-    return [e for e in xs if p(e, b)]
-
-
-def _count(p, xs, b):
-    return sum(1 for e in xs if p(e, b))
-
-
-def _scanl1(f, xs, _b):
-    if not xs:
-        return []
-    out = [xs[0]]
-    for e in xs[1:]:
-        out.append(f(out[-1], e))
-    return out
-
-
-def _fold(f, init, xs, _b):
-    acc = init
-    for e in xs:
-        acc = f(acc, e)
-    return acc
-
-
-def _zipwith(f, xs, ys, _b):
-    return [f(p, q) for p, q in zip(xs, ys)]
-
-
-_HIGHER_ORDER = {"map": _map, "filter": _filter, "count": _count, "scanl1": _scanl1}
-_HIGHER_ORDER3 = {"fold": _fold, "zipwith": _zipwith}
 
 
 class _State:
@@ -325,35 +201,6 @@ def compile_program(program: Program, input_types: Mapping[str, str]) -> Compile
     return compile_(program, input_signature(input_types))
 
 
-def value_type(value: Value) -> str | None:
-    """The language type of a Python value ("int", "bool", "list"), None if it is none of them."""
-    if isinstance(value, bool):
-        return "bool"
-    if isinstance(value, int):
-        return "int"
-    if isinstance(value, list) and all(type(e) is int for e in value):
-        return "list"
-    return None
-
-
-def input_error(inputs: Mapping[str, Value]) -> str | None:
-    """Why `inputs` are not valid program inputs, or None."""
-    if not isinstance(inputs, Mapping):
-        return f"inputs must be a mapping such as {{'x': [1, 2]}}, got {type(inputs).__name__}"
-    for name, value in inputs.items():
-        if name not in INPUT_NAMES:
-            return f"unknown input {brief(name)}"
-        kind = value_type(value)
-        if kind not in ("int", "list"):
-            return f"input {name!r} is not an int or a list of ints: {brief(value)}"
-        items = value if kind == "list" else [value]
-        if kind == "list" and len(value) > MAX_LIST_LENGTH:
-            return f"input {name!r} is longer than {MAX_LIST_LENGTH}"
-        if any(not INT_MIN <= e <= INT_MAX for e in items):
-            return f"input {name!r} holds an integer outside [{INT_MIN}, {INT_MAX}]"
-    return None
-
-
 def evaluate(program: Program, inputs: Mapping[str, Value]) -> Value | EvalError:
     """Run `program` on `inputs`; the input types are those of the values given.
 
@@ -368,11 +215,6 @@ def evaluate(program: Program, inputs: Mapping[str, Value]) -> Value | EvalError
     types = {name: value_type(value) for name, value in inputs.items()}
     compiled = compile_program(program, types)  # type: ignore[arg-type]
     return compiled if isinstance(compiled, EvalError) else compiled.run(inputs)
-
-
-def values_equal(value: Value | EvalError, expected: Value) -> bool:
-    """A test's comparison: same type and same value (`true` is not `1`)."""
-    return value_type(value) == value_type(expected) and value == expected  # type: ignore[arg-type]
 
 
 # The pieces a bottom-up search composes values from (progrefine_env.search): the same operators

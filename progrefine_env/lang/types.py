@@ -17,8 +17,8 @@ combinations recur across programs), so checking costs a few dict lookups per no
 
 The types and each token's rule are in `lang.signatures`, one node's step of each pass in
 `lang.passes`; this module runs the passes over a program through its bounded caches. It also
-offers their names where they have always been imported from (each `import x as x` below is such a
-re-export; the tests and `lang.incremental` use some of the private ones).
+offers their public names, and the private ones the tests use, where they have always been
+imported from (each `import x as x` below is such a re-export).
 """
 
 from __future__ import annotations
@@ -29,11 +29,8 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from .passes import _CLASSES as _CLASSES
-from .passes import _REPRESENTATIVES as _REPRESENTATIVES
 from .passes import _WIDTH, _allowed, _at, _candidates, _deepest, _down, _up
 from .passes import CONTEXTS as CONTEXTS
-from .passes import _inner as _inner
-from .passes import _type_classes as _type_classes
 from .passes import _type_in as _type_in
 from .program import Program, shape_of
 from .signatures import ANY, TYPE_NAMES, VALUE, accepted_child, input_signature
@@ -46,7 +43,6 @@ from .signatures import NUM_TYPES as NUM_TYPES
 from .signatures import PRED as PRED
 from .signatures import SIGNATURES as SIGNATURES
 from .signatures import TYPE_BITS as TYPE_BITS
-from .signatures import _signatures as _signatures
 from .signatures import out_type as out_type
 from .vocab import ARITY, INPUT_IDS, MASK, PARAM_A, PARAM_B, VOCAB, VOCAB_SIZE
 
