@@ -1,5 +1,5 @@
 """Agents for ProgramRefine-v0: the graph network, batching, trainers and the refinement loop."""
 
-from .network import ModelConfig, NetOutput, RefineNet
+from .nn.network import ModelConfig, NetOutput, RefineNet
 
 __all__ = ["ModelConfig", "NetOutput", "RefineNet"]

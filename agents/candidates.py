@@ -1,7 +1,7 @@
 """Candidate programs for one refinement round, and running them on the visible tests.
 
 A candidate is a token for every node (a `rewrite` action, `[N]`). Generators, from a policy's
-masked per-node distribution (`agents.distribution.MaskedNodeCategorical`):
+masked per-node distribution (`agents.nn.distribution.MaskedNodeCategorical`):
 
 - `sampled`: the mode, then draws with replacement (the original best-of-k; duplicates happen
   where the model is confident, and are dropped before running).
@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from gymnasium.vector import SyncVectorEnv, VectorEnv
 
-from .distribution import MaskedNodeCategorical
+from .nn.distribution import MaskedNodeCategorical
 
 NOT_RUN = -1
 """Score of a candidate that cannot run (a hole, a wrong arity, ill-typed): it costs no budget."""

@@ -26,7 +26,7 @@ from .buffers import Rollout
 from .collector import RolloutCollector
 from .dataset import EVICTIONS, AggregateDataset
 from .imitation import ImitationUpdate
-from .network import RefineNet
+from .nn.network import RefineNet
 from .policy import ACTION_MODES, GraphPolicy, MixturePolicy
 
 

@@ -19,10 +19,10 @@ import torch
 from progrefine_env.lang import Program
 from progrefine_env.tasks.task import Test, passes
 
-from .batching import stack_observations, to_tensors
-from .distribution import MaskedNodeCategorical
 from .losses import distribution_kl
-from .network import RefineNet
+from .nn.batching import stack_observations, to_tensors
+from .nn.distribution import MaskedNodeCategorical
+from .nn.network import RefineNet
 
 
 def group_advantages(rewards: torch.Tensor, std_floor: float = 0.1) -> tuple[torch.Tensor, torch.Tensor]:

@@ -7,9 +7,9 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 
-from .batching import to_tensors
 from .losses import edit_imitation_loss, rewrite_imitation_loss, test_guided_weights
-from .network import RefineNet
+from .nn.batching import to_tensors
+from .nn.network import RefineNet
 
 
 class ImitationUpdate:

@@ -28,12 +28,12 @@ from progrefine_env.env import ProgramRefineEnv
 from progrefine_env.lang import PAD, parse
 from progrefine_env.tasks.task import Task, passes
 
-from .batching import stack_observations
 from .dataset import AggregateDataset
 from .evaluation import Agent, SearchStates, TaskResult, refine_chunk
 from .group_update import GroupUpdate
 from .imitation import ImitationUpdate
-from .network import RefineNet
+from .nn.batching import stack_observations
+from .nn.network import RefineNet
 from .policy import GraphPolicy
 from .strategies import Decoding
 

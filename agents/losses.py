@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import torch
 
-from .distribution import MaskedFlatCategorical, MaskedNodeCategorical, edit_mask, edit_scores
+from .nn.distribution import MaskedFlatCategorical, MaskedNodeCategorical, edit_mask, edit_scores
 
 
 def test_guided_weights(obs: Mapping[str, torch.Tensor], failure_weight: float) -> torch.Tensor:
@@ -79,7 +79,7 @@ def distribution_kl(
     """Exact KL(pi || pi_ref) per sample ([B]) between a masked distribution and a reference's
     masked log-probabilities of the same shape (the warm-start policy, so that fine-tuning does not
     forget); `rewrite` mode sums over the real nodes. Masked entries have probability 0 under both
-    and add nothing (both stay finite, see `agents.distribution`)."""
+    and add nothing (both stay finite, see `agents.nn.distribution`)."""
     per_row = (dist.probs * (dist.log_probs - reference_log_probs)).sum(-1)
     if isinstance(dist, MaskedNodeCategorical):
         return (per_row * dist.node_mask).sum(-1)

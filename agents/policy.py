@@ -17,9 +17,9 @@ from typing import NamedTuple, Protocol, runtime_checkable
 import numpy as np
 import torch
 
-from .batching import to_tensors
-from .distribution import MaskedFlatCategorical, MaskedNodeCategorical, edit_mask, edit_scores
-from .network import RefineNet
+from .nn.batching import to_tensors
+from .nn.distribution import MaskedFlatCategorical, MaskedNodeCategorical, edit_mask, edit_scores
+from .nn.network import RefineNet
 
 ACTION_MODES = ("rewrite", "edit")
 

@@ -25,10 +25,10 @@ import numpy as np
 import torch
 
 from .advantages import compute_gae
-from .batching import crop_padding, to_tensors
 from .collector import RolloutCollector, stack_rollout_obs
 from .losses import approx_kl, distribution_kl, ppo_clip_loss, reinforce_loss, value_loss
-from .network import RefineNet
+from .nn.batching import crop_padding, to_tensors
+from .nn.network import RefineNet
 from .policy import ACTION_MODES, GraphPolicy, action_distribution
 
 ALGOS = ("ppo", "reinforce")

@@ -29,7 +29,7 @@ from progrefine_env.env import ProgramRefineEnv
 from progrefine_env.tasks.task import Task
 
 from .evaluation import Agent, TaskResult, refine_chunk
-from .network import RefineNet
+from .nn.network import RefineNet
 from .policy import GraphPolicy, Policy
 from .strategies import ARGMAX, Decoding
 

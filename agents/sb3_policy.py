@@ -8,19 +8,19 @@
     model = PPO(GraphActorCriticPolicy, env)                     # masks from the observation only
     warm_start(model.policy, "checkpoints/scheduled_sampling.pt")  # a supervised checkpoint's weights
 
-SB3's policy split (NOTES.md) maps one to one onto `agents.network.RefineNet`:
+SB3's policy split (NOTES.md) maps one to one onto `agents.nn.network.RefineNet`:
 
 - features extractor (`GraphFeaturesExtractor`): the `GraphBackbone`. SB3 hands it float tensors
   (it casts integer `Box`es to float); the integer keys are cast back with `.long()` here. Its
   output is one flat row per observation: per-node embeddings, the node mask (in `edit` mode the
   current tokens instead) and the grammar mask, so that the action head can mask as the env does
-  (`edit` mode: `agents.distribution.edit_mask`, no node's current token, and `edit_scores`), and
+  (`edit` mode: `agents.nn.distribution.edit_mask`, no node's current token, and `edit_scores`), and
   the pooled embedding.
 - `mlp_extractor` (`GraphLatents`): the per-node part to the actor, the pooled one through the
   value head's hidden layer to the critic.
 - `action_net` (`PerNodeActionHead`): `RefineNet.token_head` applied to every node, disallowed
   tokens filled with `MASK_FILL`; `value_net`: the value head's last layer.
-- the action distribution (`GraphDistribution`): `agents.distribution`'s masked categoricals,
+- the action distribution (`GraphDistribution`): `agents.nn.distribution`'s masked categoricals,
   tensor ops on `[B, N, V]` (sb3-contrib's own MultiDiscrete distribution builds one Categorical
   per node and ran 5x slower at this size). The grammar mask comes from the observation, so plain
   `PPO` samples only allowed actions too; MaskablePPO's `action_masks` are intersected with it.
@@ -46,9 +46,9 @@ from torch import nn
 
 from progrefine_env.lang import PAD
 
-from .checkpoint import load_checkpoint
-from .distribution import MASK_FILL, MaskedFlatCategorical, MaskedNodeCategorical, edit_mask, edit_scores
-from .network import GraphBackbone, ModelConfig, RefineNet, pad_nodes
+from .nn.checkpoint import load_checkpoint
+from .nn.distribution import MASK_FILL, MaskedFlatCategorical, MaskedNodeCategorical, edit_mask, edit_scores
+from .nn.network import GraphBackbone, ModelConfig, RefineNet, pad_nodes
 
 
 def _sizes(observation_space: spaces.Dict) -> tuple[int, int]:

@@ -25,7 +25,7 @@ import torch
 
 from .collector import RolloutCollector
 from .imitation import ImitationUpdate, masked_node_accuracy
-from .network import RefineNet
+from .nn.network import RefineNet
 from .policy import GraphPolicy, MixturePolicy, UniformPolicy
 
 TRAJECTORIES = ("model", "random")

@@ -41,9 +41,9 @@ import numpy as np
 import torch
 from gymnasium.vector import SyncVectorEnv, VectorEnv
 
-from .batching import to_tensors
 from .candidates import best_first, run_visible_tests, sampled, sampled_distinct
-from .distribution import MaskedNodeCategorical
+from .nn.batching import to_tensors
+from .nn.distribution import MaskedNodeCategorical
 from .policy import Policy, PolicyStep
 
 STRATEGIES = ("argmax", "best_of_k", "best_first", "sample_distinct", "guided")

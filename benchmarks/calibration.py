@@ -15,7 +15,7 @@ import argparse
 
 import numpy as np
 
-from agents.checkpoint import load_checkpoint
+from agents.nn.checkpoint import load_checkpoint
 from agents.refine import evaluate_tasks
 from progrefine_env.tasks.corpus import load_corpus
 

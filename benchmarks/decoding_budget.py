@@ -14,7 +14,7 @@ import json
 import time
 from pathlib import Path
 
-from agents.checkpoint import load_checkpoint
+from agents.nn.checkpoint import load_checkpoint
 from agents.refine import DEFAULT_LEVELS, refinement_report
 from agents.search import token_weights
 from agents.strategies import Decoding

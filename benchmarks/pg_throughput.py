@@ -26,7 +26,7 @@ from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 from agents.collector import make_vector_env
-from agents.network import ModelConfig, RefineNet
+from agents.nn.network import ModelConfig, RefineNet
 from agents.policy_gradient import PolicyGradientConfig, PolicyGradientTrainer
 from agents.sb3_policy import MaskableGraphPolicy
 from progrefine_env.env import ProgramRefineEnv
@@ -48,7 +48,7 @@ PARTS = {
     "ours": {
         "rollout": ("agents/collector.py", "collect"),
         "  env steps": ("sync_vector_env.py", "step"),
-        "  observation batching": ("agents/batching.py", "to_tensors"),
+        "  observation batching": ("agents/nn/batching.py", "to_tensors"),
         "  forward (acting)": ("agents/policy.py", "act"),
         "update": ("agents/policy_gradient.py", "_update"),
         "  forward (log-probs, values)": ("agents/policy.py", "distribution", "_minibatch_step"),

@@ -179,7 +179,7 @@ def main() -> None:
 def run_missing(args, out: Path, done: set) -> list[dict]:
     import torch
 
-    from agents.checkpoint import load_checkpoint
+    from agents.nn.checkpoint import load_checkpoint
     from agents.policy import GraphPolicy
     from agents.search import corpus_token_weights
 

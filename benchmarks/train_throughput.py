@@ -13,10 +13,10 @@ import time
 
 import torch
 
-from agents.batching import stack_observations, to_tensors
 from agents.collector import make_vector_env
 from agents.dagger import DaggerConfig, DaggerTrainer
-from agents.network import ModelConfig, RefineNet
+from agents.nn.batching import stack_observations, to_tensors
+from agents.nn.network import ModelConfig, RefineNet
 from agents.scheduled_sampling import ScheduledSamplingConfig, ScheduledSamplingTrainer
 from progrefine_env.env import ProgramRefineEnv
 from progrefine_env.tasks.generator import generate_tasks

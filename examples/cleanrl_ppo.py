@@ -34,9 +34,9 @@ with library_imports(INSTALL, ("torch", "tensorboard", "torch_geometric")):  # m
     from torch import nn
     from torch.utils.tensorboard import SummaryWriter
 
-    from agents.checkpoint import load_checkpoint
-    from agents.distribution import edit_mask
-    from agents.network import ModelConfig, RefineNet
+    from agents.nn.checkpoint import load_checkpoint
+    from agents.nn.distribution import edit_mask
+    from agents.nn.network import ModelConfig, RefineNet
     from agents.policy import action_distribution
 
 

@@ -33,7 +33,7 @@ with library_imports(INSTALL, ("torch", "sb3_contrib", "stable_baselines3", "tor
     from stable_baselines3.common.env_util import make_vec_env
     from stable_baselines3.common.logger import Logger, configure
 
-    from agents.network import ModelConfig
+    from agents.nn.network import ModelConfig
     from agents.sb3_policy import MaskableGraphPolicy, warm_start
 
 
@@ -65,7 +65,7 @@ def make_model(args, env) -> MaskablePPO:
         return MaskablePPO("MultiInputPolicy", env, **common)
     config = ModelConfig(hidden=args.hidden, layers=args.layers)
     if args.init:
-        from agents.checkpoint import load_checkpoint
+        from agents.nn.checkpoint import load_checkpoint
 
         config = load_checkpoint(args.init)[0].config
     model = MaskablePPO(MaskableGraphPolicy, env, policy_kwargs={"model_config": config}, **common)

@@ -29,7 +29,7 @@ import numpy as np
 import torch
 
 import progrefine_env  # noqa: F401  (registers ProgramRefine-v0)
-from agents.checkpoint import load_checkpoint
+from agents.nn.checkpoint import load_checkpoint
 from progrefine_env.env import edit_mask
 from progrefine_env.tasks.corpus import DEFAULT_CORPUS_SIZE
 from train.cli import add_dataclass_flags, build_dataclass

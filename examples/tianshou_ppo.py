@@ -11,7 +11,7 @@ hence booleans; `layout="auto"` makes a masked argmax over the last axis a valid
                           layout="auto", dtype="bool")
 
 The actor hands PPOPolicy's `dist_fn` the network's logits and that mask;
-`agents.integrations.distribution.GraphActionDistribution` applies it (`agents.distribution`'s
+`agents.integrations.distribution.GraphActionDistribution` applies it (`agents.nn.distribution`'s
 masked categoricals), so a masked action has probability exactly 0.
 
 Reads top to bottom: config, seeding, vector env, actor and critic, PPOPolicy, collect/update loop.
@@ -30,9 +30,9 @@ import torch
 from torch import nn
 
 import progrefine_env  # noqa: F401  (registers ProgramRefine-v0)
-from agents.checkpoint import load_checkpoint
 from agents.integrations.distribution import GraphActionDistribution
-from agents.network import ModelConfig, RefineNet
+from agents.nn.checkpoint import load_checkpoint
+from agents.nn.network import ModelConfig, RefineNet
 from progrefine_env.lang import VOCAB_SIZE
 from progrefine_env.tasks.corpus import DEFAULT_CORPUS_SIZE
 from progrefine_env.wrappers import ActionMaskObservation

@@ -14,7 +14,7 @@ The env in TorchRL, in one line:
 (`[N, V]` for `rewrite`'s per-node tokens, `[N * V]` for `edit`'s one categorical), so that
 TorchRL's `ActionMask` transform masks the spec's random actions too. The actor reads the same
 `action_mask` key: its distribution (`agents.integrations.distribution.GraphActionDistribution`)
-wraps `agents.distribution`'s masked categoricals, so a masked action has probability exactly 0.
+wraps `agents.nn.distribution`'s masked categoricals, so a masked action has probability exactly 0.
 
 Reads top to bottom: config, seeding, env, actor and critic, collector, GAE + ClipPPOLoss loop.
 """
@@ -32,9 +32,9 @@ import torch
 from torch import nn
 
 import progrefine_env  # noqa: F401  (registers ProgramRefine-v0)
-from agents.checkpoint import load_checkpoint
 from agents.integrations.distribution import GraphActionDistribution
-from agents.network import ModelConfig, RefineNet
+from agents.nn.checkpoint import load_checkpoint
+from agents.nn.network import ModelConfig, RefineNet
 from progrefine_env.tasks.corpus import DEFAULT_CORPUS_SIZE
 from progrefine_env.wrappers import ActionMaskObservation
 from train.cli import add_dataclass_flags, build_dataclass

@@ -84,7 +84,7 @@ def edit_mask(grammar_mask: np.ndarray, tokens: np.ndarray, node_mask: np.ndarra
     edit changes the program. Where that leaves nothing, the stop (the root's current token) alone.
 
     Shapes: grammar_mask [..., N, V]; tokens, node_mask [..., N]; returns bool [..., N, V].
-    (`agents.distribution.edit_mask` is the same rule in torch.)"""
+    (`agents.nn.distribution.edit_mask` is the same rule in torch.)"""
     tokens = np.asarray(tokens).astype(np.int64)
     allowed = np.asarray(grammar_mask).astype(bool) & np.asarray(node_mask).astype(bool)[..., None]
     current = np.arange(allowed.shape[-1]) == tokens[..., None]

@@ -216,7 +216,7 @@ class ProgramRefineEnv(gym.Env):
       used to repeat a no-op until truncation); naming a node's current token, a no-op step before,
       is now the stop and truncates the episode. The observation's `grammar_mask` is unchanged
       (it still holds the current token); `edit_mask()` in this module computes the edit-mode
-      mask from the observation, and `agents.distribution.edit_mask` is the same in torch.
+      mask from the observation, and `agents.nn.distribution.edit_mask` is the same in torch.
     """
 
     metadata = {"render_modes": ["ansi", "human", "rgb_array"], "render_fps": 2}

@@ -9,7 +9,7 @@ Known writers are configured not to write: Stable-Baselines3's default logger ma
 `SB3-<date>` folder in the temp folder even when it logs nothing (`SB3_LOGDIR` names an existing
 folder instead); torch's compiler caches go to a named subfolder, removed with the rest (see
 EXPECTED). torch_geometric's generated `propagate` modules go to a private folder that our layer
-removes at exit (agents/layers/typed_gine.py), so they count as leaks here.
+removes at exit (agents/nn/layers/typed_gine.py), so they count as leaks here.
 
 The test files sit in folders that mirror the source tree (tests/lang/, tests/env/, ...); the
 helper modules they import by name (env_tasks, lang_reference, env_fuzz, benchmark_scripts,

@@ -27,11 +27,11 @@ import numpy as np
 import torch
 from torch.utils.tensorboard import SummaryWriter
 
-from agents.checkpoint import load_checkpoint, save_checkpoint
 from agents.collector import make_vector_env
 from agents.dagger import DaggerConfig, DaggerTrainer
 from agents.dataset import AggregateDataset
-from agents.network import ModelConfig, RefineNet
+from agents.nn.checkpoint import load_checkpoint, save_checkpoint
+from agents.nn.network import ModelConfig, RefineNet
 from agents.refine import format_report, refinement_report
 from train.cli import add_dataclass_flags, add_trainer_flags, build_dataclass
 from train.distributed import setup

@@ -48,7 +48,7 @@ def show_task(task: Task) -> None:
 def show_refinement(tasks: list[Task], decoding, rounds: int) -> None:
     """The report on `tasks`, one corruption level at a time (printed as each is done), then a
     repair from those runs (one that took more than one round, where rounds were run)."""
-    from agents.checkpoint import load_checkpoint
+    from agents.nn.checkpoint import load_checkpoint
     from agents.refine import DEFAULT_LEVELS, format_report
 
     model, _ = load_checkpoint(SHIPPED_CHECKPOINT)

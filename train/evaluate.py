@@ -32,7 +32,7 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
-from agents.checkpoint import load_checkpoint
+from agents.nn.checkpoint import load_checkpoint
 from agents.plot import plot_report, save_task_pictures
 from agents.refine import BASELINES, DEFAULT_LEVELS, format_report, per_task_lines, refinement_report, without_per_task
 from agents.search import corpus_token_weights

@@ -42,10 +42,10 @@ import torch
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
-from agents.checkpoint import load_checkpoint, save_checkpoint
 from agents.dataset import AggregateDataset
 from agents.evaluation import Agent
 from agents.improve import ImproveConfig, Improvement, fit_pairs, kept_states, refine_and_collect
+from agents.nn.checkpoint import load_checkpoint, save_checkpoint
 from agents.refine import evaluate_tasks
 from agents.search import corpus_token_weights
 from agents.strategies import Decoding

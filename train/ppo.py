@@ -27,9 +27,9 @@ import torch
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
-from agents.checkpoint import load_checkpoint, save_checkpoint
 from agents.collector import make_vector_env
-from agents.network import ModelConfig, RefineNet
+from agents.nn.checkpoint import load_checkpoint, save_checkpoint
+from agents.nn.network import ModelConfig, RefineNet
 from agents.policy_gradient import PolicyGradientConfig, PolicyGradientTrainer
 from agents.refine import format_report, refinement_report
 from train.cli import add_dataclass_flags, add_trainer_flags, build_dataclass

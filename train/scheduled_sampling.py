@@ -24,9 +24,9 @@ import numpy as np
 import torch
 from torch.utils.tensorboard import SummaryWriter
 
-from agents.checkpoint import load_checkpoint, save_checkpoint
 from agents.collector import make_vector_env
-from agents.network import ModelConfig, RefineNet
+from agents.nn.checkpoint import load_checkpoint, save_checkpoint
+from agents.nn.network import ModelConfig, RefineNet
 from agents.refine import format_report, refinement_report
 from agents.scheduled_sampling import ScheduledSamplingConfig, ScheduledSamplingTrainer
 from train.cli import add_dataclass_flags, add_trainer_flags, build_dataclass

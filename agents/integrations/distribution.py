@@ -1,6 +1,6 @@
 """Our masked categoricals behind the `torch.distributions.Distribution` interface, which TorchRL's
 `ProbabilisticActor` and Tianshou's policies (`dist_fn`) build and call: `sample`, `log_prob`,
-`entropy`, `mode`. The masking itself is `agents.distribution`'s (a masked action has probability
+`entropy`, `mode`. The masking itself is `agents.nn.distribution`'s (a masked action has probability
 exactly 0); this class only reshapes any leading batch shape and reads the mode off the mask.
 """
 
@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from agents.distribution import MaskedFlatCategorical, MaskedNodeCategorical
+from agents.nn.distribution import MaskedFlatCategorical, MaskedNodeCategorical
 
 
 class GraphActionDistribution(torch.distributions.Distribution):

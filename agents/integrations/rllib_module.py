@@ -31,9 +31,9 @@ from ray.rllib.core.distribution.torch.torch_distribution import TorchDeterminis
 from ray.rllib.core.rl_module.apis import ValueFunctionAPI
 from ray.rllib.core.rl_module.torch import TorchRLModule
 
-from agents.checkpoint import load_checkpoint
-from agents.distribution import MASK_FILL, MaskedFlatCategorical, MaskedNodeCategorical, probabilities
-from agents.network import ModelConfig, RefineNet
+from agents.nn.checkpoint import load_checkpoint
+from agents.nn.distribution import MASK_FILL, MaskedFlatCategorical, MaskedNodeCategorical, probabilities
+from agents.nn.network import ModelConfig, RefineNet
 from agents.policy import action_distribution
 from progrefine_env.lang import VOCAB_SIZE
 
@@ -42,7 +42,7 @@ _MASKED_BELOW = MASK_FILL / 2
 
 
 class _MaskedDistribution(Distribution):
-    """An RLlib `Distribution` over one of `agents.distribution`'s masked categoricals, built from
+    """An RLlib `Distribution` over one of `agents.nn.distribution`'s masked categoricals, built from
     the module's `ACTION_DIST_INPUTS` (masked log-probabilities, `[B, N * V]`)."""
 
     def __init__(self, inputs: torch.Tensor) -> None:
@@ -114,7 +114,7 @@ class RefineRLModule(TorchRLModule, ValueFunctionAPI):
     head) and a value head on the pooled embedding (vf head, for PPO's `ValueFunctionAPI`).
 
     `model_config` keys (all optional):
-        network: a dict of `agents.network.ModelConfig` fields (a fresh network).
+        network: a dict of `agents.nn.network.ModelConfig` fields (a fresh network).
         checkpoint: the path of a supervised checkpoint to start from (e.g.
             `checkpoints/scheduled_sampling.pt`; its architecture wins over `network`). Every
             Ray worker reads the file: on several machines, give a path they all see.

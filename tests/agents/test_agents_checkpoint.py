@@ -7,7 +7,7 @@ import torch
 
 pytest.importorskip("torch_geometric")
 from agents import ModelConfig, RefineNet  # noqa: E402
-from agents.checkpoint import CONFIG_LIMITS, CheckpointError, load_checkpoint, save_checkpoint  # noqa: E402
+from agents.nn.checkpoint import CONFIG_LIMITS, CheckpointError, load_checkpoint, save_checkpoint  # noqa: E402
 
 SMALL = ModelConfig(hidden=16, layers=1)
 

@@ -11,7 +11,7 @@ from env_tasks import TASKS  # noqa: E402
 
 from agents import ModelConfig, RefineNet  # noqa: E402
 from agents.collector import RolloutCollector, make_vector_env  # noqa: E402
-from agents.distribution import MaskedFlatCategorical, MaskedNodeCategorical  # noqa: E402
+from agents.nn.distribution import MaskedFlatCategorical, MaskedNodeCategorical  # noqa: E402
 from agents.policy import ExpertPolicy, GraphPolicy, MixturePolicy, Policy, UniformPolicy  # noqa: E402
 from progrefine_env.env import ProgramRefineEnv  # noqa: E402
 

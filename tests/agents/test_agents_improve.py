@@ -14,10 +14,10 @@ import torch
 pytest.importorskip("torch_geometric")
 
 from agents import ModelConfig, RefineNet  # noqa: E402
-from agents.checkpoint import save_checkpoint  # noqa: E402
 from agents.evaluation import SearchStates, TaskResult  # noqa: E402
 from agents.group_update import group_advantages  # noqa: E402
 from agents.improve import ImproveConfig, Improvement, fit_pairs, kept_states, refine_and_collect  # noqa: E402
+from agents.nn.checkpoint import save_checkpoint  # noqa: E402
 from progrefine_env.env import ProgramRefineEnv  # noqa: E402
 from progrefine_env.lang import PAD, compile_program, parse  # noqa: E402
 from progrefine_env.tasks.io import save_tasks  # noqa: E402
@@ -176,8 +176,8 @@ def test_grpo_steps_move_the_policy_toward_the_programs_that_pass():
 
 def found_log_likelihood(model, observations, labels) -> float:
     """Mean log-probability of the found programs' hole tokens at the states they were found from."""
-    from agents.batching import to_tensors
-    from agents.distribution import MaskedNodeCategorical
+    from agents.nn.batching import to_tensors
+    from agents.nn.distribution import MaskedNodeCategorical
 
     obs = to_tensors(observations)
     with torch.no_grad():

@@ -12,8 +12,8 @@ from env_tasks import PAIR  # noqa: E402
 from torch_geometric.data import Batch, Data  # noqa: E402
 
 from agents import ModelConfig, RefineNet  # noqa: E402
-from agents.batching import flatten_observation, stack_observations, to_tensors  # noqa: E402
-from agents.distribution import MaskedNodeCategorical  # noqa: E402
+from agents.nn.batching import flatten_observation, stack_observations, to_tensors  # noqa: E402
+from agents.nn.distribution import MaskedNodeCategorical  # noqa: E402
 from progrefine_env.env import ProgramRefineEnv  # noqa: E402
 from progrefine_env.lang import VOCAB_SIZE  # noqa: E402
 
@@ -102,7 +102,7 @@ def test_tokens_outside_the_grammar_mask_are_never_predicted():
 
 
 def test_value_relations_are_bucketed_exactly():
-    from agents.encoder import _bucket
+    from agents.nn.encoder import _bucket
 
     values = torch.tensor([-21.0, -20.0, 0.0, 3.0, 20.0, 21.0])
     valid = torch.tensor([True, True, True, False, True, True])

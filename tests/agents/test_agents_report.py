@@ -16,7 +16,7 @@ from env_tasks import PAIR, TASKS  # noqa: E402
 
 from agents import ModelConfig, RefineNet  # noqa: E402
 from agents.candidates import best_first  # noqa: E402
-from agents.distribution import MaskedNodeCategorical  # noqa: E402
+from agents.nn.distribution import MaskedNodeCategorical  # noqa: E402
 from agents.policy import GraphPolicy, MixturePolicy, UniformPolicy  # noqa: E402
 from agents.refine import evaluate_tasks, refinement_report, without_per_task  # noqa: E402
 from agents.search import fillings, token_weights  # noqa: E402

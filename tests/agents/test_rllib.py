@@ -20,9 +20,9 @@ pytest.importorskip("ray.rllib", reason="ray[rllib] is not installed (make test-
 
 from ray.rllib.core.columns import Columns  # noqa: E402
 
-from agents.checkpoint import load_checkpoint  # noqa: E402
-from agents.distribution import edit_mask  # noqa: E402
 from agents.integrations.rllib_module import RefineRLModule  # noqa: E402
+from agents.nn.checkpoint import load_checkpoint  # noqa: E402
+from agents.nn.distribution import edit_mask  # noqa: E402
 from progrefine_env.wrappers import ActionMaskObservation  # noqa: E402
 
 MODES = ("rewrite", "edit")

@@ -34,7 +34,7 @@ def test_ranks_draw_different_episodes_from_the_same_seed():
 def test_torchrun_trains_with_two_processes(tmp_path, trainer):
     from env_tasks import PAIR
 
-    from agents.checkpoint import load_checkpoint
+    from agents.nn.checkpoint import load_checkpoint
     from progrefine_env.tasks.io import save_tasks
 
     torchrun = shutil.which("torchrun", path=os.path.dirname(sys.executable))

@@ -50,7 +50,7 @@ class BackboneOutput(NamedTuple):
 
 
 class NetOutput(NamedTuple):
-    """Shapes: logits [B, N, V] (raw: the grammar mask is applied by `agents.distribution`); value
+    """Shapes: logits [B, N, V] (raw: the grammar mask is applied by `agents.nn.distribution`); value
     [B]; nodes [B, N, H]."""
 
     logits: torch.Tensor
