@@ -22,12 +22,12 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from .buffers import Rollout
-from .collector import RolloutCollector
+from .acting.buffers import Rollout
+from .acting.collector import RolloutCollector
+from .acting.policy import ACTION_MODES, GraphPolicy, MixturePolicy
 from .dataset import EVICTIONS, AggregateDataset
 from .imitation import ImitationUpdate
 from .nn.network import RefineNet
-from .policy import ACTION_MODES, GraphPolicy, MixturePolicy
 
 
 @dataclass(frozen=True)
@@ -117,7 +117,7 @@ class DaggerTrainer:
     Args:
         model: the network.
         envs: a vector env of `config.num_envs` environments made with `config.env_kwargs()`
-            (see `agents.collector.make_vector_env`).
+            (see `agents.acting.collector.make_vector_env`).
         config: the hyper-parameters.
         device: where the network runs.
         train_model: what runs forward and backward when not `model` (a DDP wrapper; see

@@ -28,14 +28,14 @@ from progrefine_env.env import ProgramRefineEnv
 from progrefine_env.lang import PAD, parse
 from progrefine_env.tasks.task import Task, passes
 
+from .acting.evaluation import Agent, SearchStates, TaskResult, refine_chunk
+from .acting.policy import GraphPolicy
+from .acting.strategies import Decoding
 from .dataset import AggregateDataset
-from .evaluation import Agent, SearchStates, TaskResult, refine_chunk
 from .group_update import GroupUpdate
 from .imitation import ImitationUpdate
 from .nn.batching import stack_observations
 from .nn.network import RefineNet
-from .policy import GraphPolicy
-from .strategies import Decoding
 
 CHUNK = 64  # tasks refined together
 LOSSES = ("expert_iteration", "grpo", "both")

@@ -24,12 +24,12 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
+from .acting.collector import RolloutCollector, stack_rollout_obs
+from .acting.policy import ACTION_MODES, GraphPolicy, action_distribution
 from .advantages import compute_gae
-from .collector import RolloutCollector, stack_rollout_obs
 from .losses import approx_kl, distribution_kl, ppo_clip_loss, reinforce_loss, value_loss
 from .nn.batching import crop_padding, to_tensors
 from .nn.network import RefineNet
-from .policy import ACTION_MODES, GraphPolicy, action_distribution
 
 ALGOS = ("ppo", "reinforce")
 REWARDS = ("delta", "sparse")
@@ -133,7 +133,7 @@ class PolicyGradientTrainer:
     Args:
         model: the network (initialised from scratch or from a supervised checkpoint).
         envs: a vector env of `config.num_envs` environments made with `config.env_kwargs()`
-            (see `agents.collector.make_vector_env`).
+            (see `agents.acting.collector.make_vector_env`).
         config: the hyper-parameters.
         device: where the network runs.
         reference: the frozen policy network of the KL penalty (default: a copy of `model` as

@@ -26,7 +26,7 @@ SB3's policy split (NOTES.md) maps one to one onto `agents.nn.network.RefineNet`
   `PPO` samples only allowed actions too; MaskablePPO's `action_masks` are intersected with it.
 
 Weights therefore load exactly from our checkpoints (`warm_start`) and go back to a `RefineNet`
-(`to_refinenet`) for `agents.refine`'s report. Orthogonal initialisation is off by default (the
+(`to_refinenet`) for `agents.acting.refine`'s report. Orthogonal initialisation is off by default (the
 network's own initialisation is what supervised training used).
 """
 
@@ -122,7 +122,7 @@ class PerNodeActionHead(nn.Module):
     """`RefineNet.token_head` on every node, disallowed tokens filled with `MASK_FILL`, as the env's
     masks: in `rewrite` mode the grammar mask (padded nodes: only `<pad>`); in `edit` mode
     `edit_mask` (padded nodes and current tokens allow nothing) over `edit_scores`, exactly as
-    `agents.policy.action_distribution` (padded slots hold `<pad>`, token 0: the node mask).
+    `agents.acting.policy.action_distribution` (padded slots hold `<pad>`, token 0: the node mask).
 
     Shapes: input [B, N*H + N + N*V] (`GraphLatents`' actor latent); output [B, N*V] logits.
     """
@@ -288,7 +288,7 @@ def warm_start(policy, checkpoint: str | os.PathLike) -> RefineNet:
 
 
 def to_refinenet(policy) -> RefineNet:
-    """The SB3 graph policy's weights as a `RefineNet` (for `agents.refine` or `save_checkpoint`)."""
+    """The SB3 graph policy's weights as a `RefineNet` (for `agents.acting.refine` or `save_checkpoint`)."""
     model = RefineNet(policy.features_extractor.config).to(policy.device)
     state = {}
     for module, prefix in _parts(policy):

@@ -23,10 +23,10 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from .collector import RolloutCollector
+from .acting.collector import RolloutCollector
+from .acting.policy import GraphPolicy, MixturePolicy, UniformPolicy
 from .imitation import ImitationUpdate, masked_node_accuracy
 from .nn.network import RefineNet
-from .policy import GraphPolicy, MixturePolicy, UniformPolicy
 
 TRAJECTORIES = ("model", "random")
 
@@ -87,7 +87,7 @@ class ScheduledSamplingTrainer:
     Args:
         model: the network.
         envs: a vector env of `config.batch_size` rewrite-mode environments made with
-            `expert_labels=True` and `max_steps=config.rounds` (see `agents.collector.make_vector_env`).
+            `expert_labels=True` and `max_steps=config.rounds` (see `agents.acting.collector.make_vector_env`).
         config: the hyper-parameters.
         device: where the network runs.
         train_model: what runs forward and backward when not `model` (a DDP wrapper; see

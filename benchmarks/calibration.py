@@ -15,8 +15,8 @@ import argparse
 
 import numpy as np
 
+from agents.acting.refine import evaluate_tasks
 from agents.nn.checkpoint import load_checkpoint
-from agents.refine import evaluate_tasks
 from progrefine_env.tasks.corpus import load_corpus
 
 

@@ -14,10 +14,10 @@ import json
 import time
 from pathlib import Path
 
+from agents.acting.refine import DEFAULT_LEVELS, refinement_report
+from agents.acting.search import token_weights
+from agents.acting.strategies import Decoding
 from agents.nn.checkpoint import load_checkpoint
-from agents.refine import DEFAULT_LEVELS, refinement_report
-from agents.search import token_weights
-from agents.strategies import Decoding
 from progrefine_env.tasks.corpus import load_corpus
 from progrefine_env.tasks.io import load_tasks
 

@@ -25,9 +25,9 @@ import torch
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from agents.acting.policy import GraphPolicy  # noqa: E402
 from agents.nn.batching import stack_observations  # noqa: E402
 from agents.nn.checkpoint import load_checkpoint  # noqa: E402
-from agents.policy import GraphPolicy  # noqa: E402
 from progrefine_env.env import ProgramRefineEnv  # noqa: E402
 from progrefine_env.tasks.io import load_tasks  # noqa: E402
 

@@ -25,7 +25,7 @@ from sb3_contrib import MaskablePPO
 from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.vec_env import DummyVecEnv
 
-from agents.collector import make_vector_env
+from agents.acting.collector import make_vector_env
 from agents.nn.network import ModelConfig, RefineNet
 from agents.policy_gradient import PolicyGradientConfig, PolicyGradientTrainer
 from agents.sb3_policy import MaskableGraphPolicy
@@ -46,12 +46,12 @@ PARTS = {
         "  optimizer": ("torch/optim/optimizer.py", "wrapper"),
     },
     "ours": {
-        "rollout": ("agents/collector.py", "collect"),
+        "rollout": ("agents/acting/collector.py", "collect"),
         "  env steps": ("sync_vector_env.py", "step"),
         "  observation batching": ("agents/nn/batching.py", "to_tensors"),
-        "  forward (acting)": ("agents/policy.py", "act"),
+        "  forward (acting)": ("agents/acting/policy.py", "act"),
         "update": ("agents/policy_gradient.py", "_update"),
-        "  forward (log-probs, values)": ("agents/policy.py", "distribution", "_minibatch_step"),
+        "  forward (log-probs, values)": ("agents/acting/policy.py", "distribution", "_minibatch_step"),
         "  backward": ("torch/_tensor.py", "backward"),
         "  optimizer": ("torch/optim/optimizer.py", "wrapper"),
     },

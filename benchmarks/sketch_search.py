@@ -79,15 +79,15 @@ def plan(sets: list[str], budgets: list[float]) -> list[Config]:
 
 
 def agent_for(config: Config, policy, weights):
-    """The `agents.evaluation.Agent` of one configuration."""
+    """The `agents.acting.evaluation.Agent` of one configuration."""
     import dataclasses
 
     return dataclasses.replace(_agent(config, policy, weights), reference_search=config.engine == "reference")
 
 
 def _agent(config: Config, policy, weights):
-    from agents.evaluation import Agent
-    from agents.strategies import Decoding
+    from agents.acting.evaluation import Agent
+    from agents.acting.strategies import Decoding
 
     if config.method == "classical":
         return Agent(None, Decoding("argmax", 1, cpu_budget=config.budget), "sketch", weights)
@@ -101,7 +101,7 @@ def _agent(config: Config, policy, weights):
 
 
 def run(config: Config, policy, weights) -> dict:
-    from agents.refine import evaluate_tasks
+    from agents.acting.refine import evaluate_tasks
     from progrefine_env.tasks.io import load_tasks
 
     tasks = load_tasks(SETS[config.set])
@@ -179,9 +179,9 @@ def main() -> None:
 def run_missing(args, out: Path, done: set) -> list[dict]:
     import torch
 
+    from agents.acting.policy import GraphPolicy
+    from agents.acting.search import corpus_token_weights
     from agents.nn.checkpoint import load_checkpoint
-    from agents.policy import GraphPolicy
-    from agents.search import corpus_token_weights
 
     torch.set_num_threads(1)
     model, _ = load_checkpoint(args.checkpoint, "cpu")

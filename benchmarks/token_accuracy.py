@@ -11,9 +11,9 @@ from collections import Counter
 
 import numpy as np
 
-from agents.evaluation import make_task_envs
+from agents.acting.evaluation import make_task_envs
+from agents.acting.policy import GraphPolicy
 from agents.nn.checkpoint import load_checkpoint
-from agents.policy import GraphPolicy
 from progrefine_env.lang import VOCAB
 from progrefine_env.tasks.corpus import load_corpus
 

@@ -13,7 +13,7 @@ import time
 
 import torch
 
-from agents.collector import make_vector_env
+from agents.acting.collector import make_vector_env
 from agents.dagger import DaggerConfig, DaggerTrainer
 from agents.nn.batching import stack_observations, to_tensors
 from agents.nn.network import ModelConfig, RefineNet

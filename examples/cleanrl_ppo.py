@@ -6,7 +6,7 @@
     tensorboard --logdir runs/cleanrl_ppo
 
 Top to bottom: config (a frozen dataclass; every field is a flag), seeding, vector env, agent
-(`RefineNet` + `agents.policy.action_distribution`: per-node tokens under the grammar masks in
+(`RefineNet` + `agents.acting.policy.action_distribution`: per-node tokens under the grammar masks in
 `rewrite` mode, one masked (node, token) pair in `edit` mode), rollout storage, the PPO loop
 (GAE, clipped surrogate, clipped value loss, entropy bonus), logging. As in CleanRL, a truncated
 episode is treated as ended (no bootstrap from its last state).
@@ -34,10 +34,10 @@ with library_imports(INSTALL, ("torch", "tensorboard", "torch_geometric")):  # m
     from torch import nn
     from torch.utils.tensorboard import SummaryWriter
 
+    from agents.acting.policy import action_distribution
     from agents.nn.checkpoint import load_checkpoint
     from agents.nn.distribution import edit_mask
     from agents.nn.network import ModelConfig, RefineNet
-    from agents.policy import action_distribution
 
 
 @dataclass(frozen=True)

@@ -188,9 +188,9 @@ class ProgramRefineEnv(gym.Env):
       mode, `UnsupportedRenderMode` is raised (a ValueError that is also a TypeError, so that SB3's
       `make_vec_env`, which asks for "rgb_array", falls back to no render mode).
     * `expert_labels`: add the expert's next action to every `info` (privileged; for imitation
-      learning: `agents.collector` hands it to the trainer and to expert/mixture policies only).
+      learning: `agents.acting.collector` hands it to the trainer and to expert/mixture policies only).
     * `eval_accuracy`: add `token_accuracy` and `exact` to every `info` (privileged; for
-      evaluation reports such as `agents.refine`, which read them but never show them to the agent).
+      evaluation reports such as `agents.acting.refine`, which read them but never show them to the agent).
 
     ## Scoring candidates
 
@@ -202,7 +202,7 @@ class ProgramRefineEnv(gym.Env):
     whose outcomes the observation shows). Through a vector env: `envs.call("run_visible_tests", c)`
     scores the same `c` in every sub-env; to give each its own, set them first with
     `envs.set_attr("pending_candidates", [c_0, c_1, ...])`, then `envs.call("run_visible_tests")`
-    (what `agents.candidates.run_visible_tests` does).
+    (what `agents.acting.candidates.run_visible_tests` does).
     `env.visible_tests()` and `env.input_types` give those visible tests (inputs and expected
     outputs) and the task's declared inputs, for a search that fills the program's holes itself
     (`progrefine_env.search`); the target program and the held-out tests stay out of reach.

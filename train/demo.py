@@ -48,8 +48,8 @@ def show_task(task: Task) -> None:
 def show_refinement(tasks: list[Task], decoding, rounds: int) -> None:
     """The report on `tasks`, one corruption level at a time (printed as each is done), then a
     repair from those runs (one that took more than one round, where rounds were run)."""
+    from agents.acting.refine import DEFAULT_LEVELS, format_report
     from agents.nn.checkpoint import load_checkpoint
-    from agents.refine import DEFAULT_LEVELS, format_report
 
     model, _ = load_checkpoint(SHIPPED_CHECKPOINT)
     levels = len(DEFAULT_LEVELS)
@@ -75,7 +75,7 @@ def _level_with_progress(model, tasks, level, decoding, rounds: int, traces: lis
     every task are appended to `traces` as `(level, task, programs)`."""
     from tqdm import tqdm
 
-    from agents.refine import refinement_report, trace_lines
+    from agents.acting.refine import refinement_report, trace_lines
 
     with tqdm(total=len(tasks), desc=f"corruption {level}", unit="task", leave=False) as bar:
         report = refinement_report(model, tasks, (level,), rounds, decoding=decoding, progress=bar.update)
@@ -136,7 +136,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from agents.strategies import Decoding
+    from agents.acting.strategies import Decoding
 
     args = build_parser().parse_args(argv)
     if args.full:

@@ -32,11 +32,18 @@ from pathlib import Path
 import torch
 from tqdm import tqdm
 
+from agents.acting.plot import plot_report, save_task_pictures
+from agents.acting.refine import (
+    BASELINES,
+    DEFAULT_LEVELS,
+    format_report,
+    per_task_lines,
+    refinement_report,
+    without_per_task,
+)
+from agents.acting.search import corpus_token_weights
+from agents.acting.strategies import Decoding
 from agents.nn.checkpoint import load_checkpoint
-from agents.plot import plot_report, save_task_pictures
-from agents.refine import BASELINES, DEFAULT_LEVELS, format_report, per_task_lines, refinement_report, without_per_task
-from agents.search import corpus_token_weights
-from agents.strategies import Decoding
 from train.cli import add_dataclass_flags, build_dataclass
 from train.errors import user_errors
 from train.tasks import add_task_flags, load_task_option

@@ -42,13 +42,13 @@ import torch
 from torch.utils.tensorboard import SummaryWriter
 from tqdm import tqdm
 
+from agents.acting.evaluation import Agent
+from agents.acting.refine import evaluate_tasks
+from agents.acting.search import corpus_token_weights
+from agents.acting.strategies import Decoding
 from agents.dataset import AggregateDataset
-from agents.evaluation import Agent
 from agents.improve import ImproveConfig, Improvement, fit_pairs, kept_states, refine_and_collect
 from agents.nn.checkpoint import load_checkpoint, save_checkpoint
-from agents.refine import evaluate_tasks
-from agents.search import corpus_token_weights
-from agents.strategies import Decoding
 from progrefine_env.tasks.io import load_tasks
 from train.cli import add_dataclass_flags, build_dataclass
 from train.errors import user_errors

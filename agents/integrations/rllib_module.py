@@ -11,7 +11,7 @@
 The env is ProgramRefine-v0 with its own Dict observation: no wrapper, no flattening. RLlib's
 connectors batch the Dict into a dict of tensors, which is what `RefineNet.backbone` reads; the
 grammar masks come from the same observation (`grammar_mask`, `node_mask`), exactly as
-`agents.policy.action_distribution` applies them for our own trainers.
+`agents.acting.policy.action_distribution` applies them for our own trainers.
 
 RLlib hands an action distribution one tensor, `ACTION_DIST_INPUTS`. This module puts the masked
 log-probabilities there (flattened to `[B, N * V]`, disallowed entries about `MASK_FILL`), and the
@@ -31,10 +31,10 @@ from ray.rllib.core.distribution.torch.torch_distribution import TorchDeterminis
 from ray.rllib.core.rl_module.apis import ValueFunctionAPI
 from ray.rllib.core.rl_module.torch import TorchRLModule
 
+from agents.acting.policy import action_distribution
 from agents.nn.checkpoint import load_checkpoint
 from agents.nn.distribution import MASK_FILL, MaskedFlatCategorical, MaskedNodeCategorical, probabilities
 from agents.nn.network import ModelConfig, RefineNet
-from agents.policy import action_distribution
 from progrefine_env.lang import VOCAB_SIZE
 
 _MASKED_BELOW = MASK_FILL / 2

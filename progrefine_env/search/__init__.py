@@ -2,7 +2,7 @@
 
 `SketchSearch` is an agent with no learning (and no torch): the yardstick every learned decoding is
 measured against at equal CPU time, and, ordered by a policy's log-probabilities
-(`guided_choices`), the search the agent's own decoding runs (`agents.sketch`). It lives beside the
+(`guided_choices`), the search the agent's own decoding runs (`agents.acting.sketch`). It lives beside the
 language it searches because it needs nothing else: the visible tests come from the environment's
 public `visible_tests()`. `FastSketchSearch` is the same search with int and bool classes composed
 by numpy (`fast`); `SketchSearch` stays the reference it is tested against.

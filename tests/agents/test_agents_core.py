@@ -10,9 +10,9 @@ pytest.importorskip("torch_geometric")
 from env_tasks import TASKS  # noqa: E402
 
 from agents import ModelConfig, RefineNet  # noqa: E402
-from agents.collector import RolloutCollector, make_vector_env  # noqa: E402
+from agents.acting.collector import RolloutCollector, make_vector_env  # noqa: E402
+from agents.acting.policy import ExpertPolicy, GraphPolicy, MixturePolicy, Policy, UniformPolicy  # noqa: E402
 from agents.nn.distribution import MaskedFlatCategorical, MaskedNodeCategorical  # noqa: E402
-from agents.policy import ExpertPolicy, GraphPolicy, MixturePolicy, Policy, UniformPolicy  # noqa: E402
 from progrefine_env.env import ProgramRefineEnv  # noqa: E402
 
 SMALL = ModelConfig(hidden=16, layers=1)

@@ -12,7 +12,7 @@ pytest.importorskip("torch_geometric")
 from env_tasks import PAIR  # noqa: E402
 
 from agents import ModelConfig, RefineNet  # noqa: E402
-from agents.collector import make_vector_env  # noqa: E402
+from agents.acting.collector import make_vector_env  # noqa: E402
 from agents.dagger import DaggerConfig, DaggerTrainer, relabel_with_solutions  # noqa: E402
 from agents.dataset import AggregateDataset  # noqa: E402
 
@@ -102,7 +102,7 @@ def test_resume_gives_the_same_next_loss(tmp_path):
 
 
 def test_relabelling_uses_the_program_an_episode_ended_with():
-    from agents.buffers import EpisodeStats, Rollout
+    from agents.acting.buffers import EpisodeStats, Rollout
 
     labels = np.zeros((3, 2, 4), dtype=np.int64)
     episodes = EpisodeStats(

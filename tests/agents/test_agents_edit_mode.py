@@ -1,7 +1,7 @@
 """Edit mode in every policy (issue 23): each allowed edit changes the program.
 
 The env's edit-mode `action_masks()` leaves out each node's current token; our PPO/REINFORCE
-(`agents.policy.action_distribution`), the imitation loss, the uniform policy and the SB3 policies
+(`agents.acting.policy.action_distribution`), the imitation loss, the uniform policy and the SB3 policies
 apply the same mask, computed from the observation (`agents.nn.distribution.edit_mask`). A supervised
 policy is most confident in a node's current token, so under the old mask its greedy edit was no
 edit at all: here the shipped checkpoint's greedy edit changes the program on the first step of
@@ -16,12 +16,12 @@ import torch
 from env_tasks import TASKS, make_env
 from repo_root import ROOT
 
+from agents.acting.policy import GraphPolicy, UniformPolicy, action_distribution
 from agents.losses import edit_imitation_loss
 from agents.nn.batching import stack_observations, to_tensors
 from agents.nn.checkpoint import load_checkpoint
 from agents.nn.distribution import HOLE_LOG_PROB, edit_mask, edit_scores
 from agents.nn.network import ModelConfig, RefineNet
-from agents.policy import GraphPolicy, UniformPolicy, action_distribution
 from progrefine_env.env import ProgramRefineEnv
 from progrefine_env.lang import VOCAB_SIZE
 from progrefine_env.tasks.io import load_tasks

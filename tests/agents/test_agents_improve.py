@@ -14,7 +14,7 @@ import torch
 pytest.importorskip("torch_geometric")
 
 from agents import ModelConfig, RefineNet  # noqa: E402
-from agents.evaluation import SearchStates, TaskResult  # noqa: E402
+from agents.acting.evaluation import SearchStates, TaskResult  # noqa: E402
 from agents.group_update import group_advantages  # noqa: E402
 from agents.improve import ImproveConfig, Improvement, fit_pairs, kept_states, refine_and_collect  # noqa: E402
 from agents.nn.checkpoint import save_checkpoint  # noqa: E402

@@ -10,13 +10,13 @@ import pytest
 import torch
 from env_tasks import TASKS
 
+from agents.acting.collector import RolloutCollector, make_vector_env
+from agents.acting.policy import GraphPolicy
 from agents.advantages import compute_gae
-from agents.collector import RolloutCollector, make_vector_env
 from agents.losses import approx_kl, distribution_kl, ppo_clip_loss, reinforce_loss
 from agents.nn.checkpoint import load_checkpoint, save_checkpoint
 from agents.nn.distribution import MaskedFlatCategorical, MaskedNodeCategorical
 from agents.nn.network import ModelConfig, RefineNet
-from agents.policy import GraphPolicy
 from agents.policy_gradient import PolicyGradientConfig, PolicyGradientTrainer
 from progrefine_env.tasks.io import save_tasks, task_from_json
 

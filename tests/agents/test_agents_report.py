@@ -15,12 +15,12 @@ pytest.importorskip("torch_geometric")
 from env_tasks import PAIR, TASKS  # noqa: E402
 
 from agents import ModelConfig, RefineNet  # noqa: E402
-from agents.candidates import best_first  # noqa: E402
+from agents.acting.candidates import best_first  # noqa: E402
+from agents.acting.policy import GraphPolicy, MixturePolicy, UniformPolicy  # noqa: E402
+from agents.acting.refine import evaluate_tasks, refinement_report, without_per_task  # noqa: E402
+from agents.acting.search import fillings, token_weights  # noqa: E402
+from agents.acting.strategies import Decoding  # noqa: E402
 from agents.nn.distribution import MaskedNodeCategorical  # noqa: E402
-from agents.policy import GraphPolicy, MixturePolicy, UniformPolicy  # noqa: E402
-from agents.refine import evaluate_tasks, refinement_report, without_per_task  # noqa: E402
-from agents.search import fillings, token_weights  # noqa: E402
-from agents.strategies import Decoding  # noqa: E402
 from progrefine_env.env import ProgramRefineEnv  # noqa: E402
 from progrefine_env.lang import MASK, Program, check, parse  # noqa: E402
 from progrefine_env.tasks.task import passes  # noqa: E402

@@ -9,8 +9,8 @@ pytest.importorskip("torch_geometric")
 from env_tasks import PAIR, TASKS  # noqa: E402
 from test_agents_report import OPTIONS, NoPrivilegeEnv, small_policy  # noqa: E402
 
-from agents.refine import evaluate_tasks, refinement_report  # noqa: E402
-from agents.strategies import Decoding  # noqa: E402
+from agents.acting.refine import evaluate_tasks, refinement_report  # noqa: E402
+from agents.acting.strategies import Decoding  # noqa: E402
 
 GUIDED = Decoding("guided", fillings=3000)
 

@@ -19,8 +19,8 @@ from gymnasium.vector import AsyncVectorEnv, AutoresetMode, SyncVectorEnv, Vecto
 
 from progrefine_env.env import ProgramRefineEnv
 
+from ..nn.batching import stack_observations
 from .buffers import EpisodeStats, Rollout
-from .nn.batching import stack_observations
 from .policy import Policy
 
 VECTORIZATION = ("sync", "async")

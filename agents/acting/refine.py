@@ -3,11 +3,11 @@
     report = refinement_report(policy, tasks, levels=(0.5, 0.75, 1.0), rounds=5, seed=0,
                                decoding=Decoding("best_first", samples=128, budget=640))
 
-`policy` is any `agents.policy.Policy` (a `RefineNet` is wrapped in a `GraphPolicy`); with
+`policy` is any `agents.acting.policy.Policy` (a `RefineNet` is wrapped in a `GraphPolicy`); with
 `baseline="search"` or `"search-freq"` the grammar-masked random search runs beside it at the same
 budget, task by task (the distinct candidates the agent ran on that task, at least one), or at a
 fixed `search_budget` per task with `per_task_budget=False`. For each corruption level every task
-is corrupted and refined (see `agents.evaluation`); a program counts as solved from the round it
+is corrupted and refined (see `agents.acting.evaluation`); a program counts as solved from the round it
 first passes all its visible tests and is left alone after that, so pass shares are cumulative.
 Work is split into chunks of `batch_size` tasks, run in `workers` processes (one torch thread
 each) when there are several.
@@ -28,8 +28,8 @@ import torch
 from progrefine_env.env import ProgramRefineEnv
 from progrefine_env.tasks.task import Task
 
+from ..nn.network import RefineNet
 from .evaluation import Agent, TaskResult, refine_chunk
-from .nn.network import RefineNet
 from .policy import GraphPolicy, Policy
 from .strategies import ARGMAX, Decoding
 
@@ -95,7 +95,7 @@ def _baseline_agent(name, results, decoding, weights, budget, cpu, per_task_budg
     candidates, or for the sketch search the CPU seconds, that the agent spent on that task), or
     at a fixed `budget` candidates / `cpu` seconds per task."""
     if name == "search-freq" and weights is None:
-        raise ValueError("baseline 'search-freq' needs search_weights (agents.search.token_weights)")
+        raise ValueError("baseline 'search-freq' needs search_weights (agents.acting.search.token_weights)")
     if name == "sketch":
         cpu_budgets = {(r.corruption, r.index): r.cpu_seconds for r in results} if per_task_budget else None
         fixed = Decoding(strategy="argmax", cpu_budget=cpu or decoding.cpu_budget)
@@ -120,7 +120,7 @@ def evaluate_tasks(
     env_options: dict | None = None,
 ) -> list[TaskResult]:
     """Every task refined at every level: the per-task results the report summarises. `policy` may
-    be an `agents.evaluation.Agent` (a policy with its decoding, or a search baseline; `decoding`
+    be an `agents.acting.evaluation.Agent` (a policy with its decoding, or a search baseline; `decoding`
     is then ignored)."""
     if isinstance(policy, RefineNet):
         policy = GraphPolicy(policy, "rewrite", device)

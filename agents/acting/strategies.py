@@ -9,12 +9,12 @@
 
 All but `argmax` keep the candidate passing most visible tests, the first in their order on ties
 (the mode, then the more likely). Candidates run through the env's public `run_visible_tests`
-(`agents.candidates`); held-out tests are never consulted. A round stops at the first candidate
+(`agents.acting.candidates`); held-out tests are never consulted. A round stops at the first candidate
 passing every visible test (the one the old exhaustive scoring would have picked). Each distinct
 candidate program run counts once against `budget` (over all rounds of a task); a program run
 before, in any round, is never run again; one that cannot run (ill-typed) costs nothing.
 
-- `guided`: the sketch search ordered by the policy (`agents.sketch`): a hole's token costs its
+- `guided`: the sketch search ordered by the policy (`agents.acting.sketch`): a hole's token costs its
   negative log-likelihood, fillings are composed bottom-up cheapest first, one per class of values
   on the visible tests, and the first root filling matching every visible output is judged;
   `samples` and `temperature` play no part, `cpu_budget` (or `fillings`) bounds it.
@@ -41,9 +41,9 @@ import numpy as np
 import torch
 from gymnasium.vector import SyncVectorEnv, VectorEnv
 
+from ..nn.batching import to_tensors
+from ..nn.distribution import MaskedNodeCategorical
 from .candidates import best_first, run_visible_tests, sampled, sampled_distinct
-from .nn.batching import to_tensors
-from .nn.distribution import MaskedNodeCategorical
 from .policy import Policy, PolicyStep
 
 STRATEGIES = ("argmax", "best_of_k", "best_first", "sample_distinct", "guided")

@@ -1,7 +1,7 @@
 """Policies: what acts in the environment. A policy acts; an algorithm (trainer) updates it.
 
 `Policy` is a protocol: anything with `act(obs, ...) -> PolicyStep` can be rolled out by
-`agents.collector.RolloutCollector` and evaluated by `agents.refine` — the graph network below, the
+`agents.acting.collector.RolloutCollector` and evaluated by `agents.acting.refine` — the graph network below, the
 expert, their mixtures, a uniformly random policy, or a wrapped third-party model.
 
 The expert is privileged: it reads `expert_actions`, which only the collector hands over, taken
@@ -17,9 +17,9 @@ from typing import NamedTuple, Protocol, runtime_checkable
 import numpy as np
 import torch
 
-from .nn.batching import to_tensors
-from .nn.distribution import MaskedFlatCategorical, MaskedNodeCategorical, edit_mask, edit_scores
-from .nn.network import RefineNet
+from ..nn.batching import to_tensors
+from ..nn.distribution import MaskedFlatCategorical, MaskedNodeCategorical, edit_mask, edit_scores
+from ..nn.network import RefineNet
 
 ACTION_MODES = ("rewrite", "edit")
 

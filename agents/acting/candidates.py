@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from gymnasium.vector import SyncVectorEnv, VectorEnv
 
-from .nn.distribution import MaskedNodeCategorical
+from ..nn.distribution import MaskedNodeCategorical
 
 NOT_RUN = -1
 """Score of a candidate that cannot run (a hole, a wrong arity, ill-typed): it costs no budget."""

@@ -4,7 +4,7 @@ programs for a fixed number of rounds, everything counted read from the environm
 Each task is refined alone in its own sub-env (made from that one task), at each corruption level,
 reset with seed `seed + task index`, so that a task's corruption and draws do not depend on the
 batch it falls in or on how many worker processes share the work. The sub-envs of a chunk run as a
-Gymnasium `SyncVectorEnv` stepped by `agents.collector.RolloutCollector` one round at a time; a
+Gymnasium `SyncVectorEnv` stepped by `agents.acting.collector.RolloutCollector` one round at a time; a
 program that passes all its visible tests ends its episode and stays solved (its later actions
 are ignored). Counted per task, from `info` (and `info["final_info"]` when the episode ends):
 visible tests passed, nodes changed, held-out tests passed at the episode's end, and, with the
