@@ -1,6 +1,6 @@
 """Environment steps per second of policy-gradient training end to end (rollouts, environment
 steps and updates): sb3-contrib's MaskablePPO with the graph policy (`agents.sb3_policy`), SB3's
-MLP `MultiInputPolicy` for comparison, and our own PPO (`agents.policy_gradient`), in both action
+MLP `MultiInputPolicy` for comparison, and our own PPO (`agents.training.policy_gradient`), in both action
 modes. Wall-clock and process-CPU rates side by side: on a machine shared with other jobs the CPU
 rate says what the code costs, the wall rate what this run got.
 
@@ -27,8 +27,8 @@ from stable_baselines3.common.vec_env import DummyVecEnv
 
 from agents.acting.collector import make_vector_env
 from agents.nn.network import ModelConfig, RefineNet
-from agents.policy_gradient import PolicyGradientConfig, PolicyGradientTrainer
 from agents.sb3_policy import MaskableGraphPolicy
+from agents.training.policy_gradient import PolicyGradientConfig, PolicyGradientTrainer
 from progrefine_env.env import ProgramRefineEnv
 from progrefine_env.tasks.generator import generate_tasks
 
@@ -50,7 +50,7 @@ PARTS = {
         "  env steps": ("sync_vector_env.py", "step"),
         "  observation batching": ("agents/nn/batching.py", "to_tensors"),
         "  forward (acting)": ("agents/acting/policy.py", "act"),
-        "update": ("agents/policy_gradient.py", "_update"),
+        "update": ("agents/training/policy_gradient.py", "_update"),
         "  forward (log-probs, values)": ("agents/acting/policy.py", "distribution", "_minibatch_step"),
         "  backward": ("torch/_tensor.py", "backward"),
         "  optimizer": ("torch/optim/optimizer.py", "wrapper"),

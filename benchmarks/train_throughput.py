@@ -14,10 +14,10 @@ import time
 import torch
 
 from agents.acting.collector import make_vector_env
-from agents.dagger import DaggerConfig, DaggerTrainer
 from agents.nn.batching import stack_observations, to_tensors
 from agents.nn.network import ModelConfig, RefineNet
-from agents.scheduled_sampling import ScheduledSamplingConfig, ScheduledSamplingTrainer
+from agents.training.dagger import DaggerConfig, DaggerTrainer
+from agents.training.scheduled_sampling import ScheduledSamplingConfig, ScheduledSamplingTrainer
 from progrefine_env.env import ProgramRefineEnv
 from progrefine_env.tasks.generator import generate_tasks
 

@@ -29,10 +29,10 @@ from torch.utils.tensorboard import SummaryWriter
 
 from agents.acting.collector import make_vector_env
 from agents.acting.refine import format_report, refinement_report
-from agents.dagger import DaggerConfig, DaggerTrainer
-from agents.dataset import AggregateDataset
 from agents.nn.checkpoint import load_checkpoint, save_checkpoint
 from agents.nn.network import ModelConfig, RefineNet
+from agents.training.dagger import DaggerConfig, DaggerTrainer
+from agents.training.dataset import AggregateDataset
 from train.cli import add_dataclass_flags, add_trainer_flags, build_dataclass
 from train.distributed import setup
 from train.errors import user_errors

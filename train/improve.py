@@ -1,5 +1,5 @@
 """Improve a policy from its own search, learning only from test passage (expert iteration with the
-search as the expert; see agents/improve.py), and report held-out pass per generation.
+search as the expert; see agents/training/improve.py), and report held-out pass per generation.
 
     # test-time: improve on your own task file from its visible tests, each (mode, level) on its own
     python -m train.improve --tasks my_tasks.jsonl --generations 3 --levels 0.5 1.0 --json out.jsonl
@@ -46,9 +46,9 @@ from agents.acting.evaluation import Agent
 from agents.acting.refine import evaluate_tasks
 from agents.acting.search import corpus_token_weights
 from agents.acting.strategies import Decoding
-from agents.dataset import AggregateDataset
-from agents.improve import ImproveConfig, Improvement, fit_pairs, kept_states, refine_and_collect
 from agents.nn.checkpoint import load_checkpoint, save_checkpoint
+from agents.training.dataset import AggregateDataset
+from agents.training.improve import ImproveConfig, Improvement, fit_pairs, kept_states, refine_and_collect
 from progrefine_env.tasks.io import load_tasks
 from train.cli import add_dataclass_flags, build_dataclass
 from train.errors import user_errors

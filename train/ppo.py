@@ -31,7 +31,7 @@ from agents.acting.collector import make_vector_env
 from agents.acting.refine import format_report, refinement_report
 from agents.nn.checkpoint import load_checkpoint, save_checkpoint
 from agents.nn.network import ModelConfig, RefineNet
-from agents.policy_gradient import PolicyGradientConfig, PolicyGradientTrainer
+from agents.training.policy_gradient import PolicyGradientConfig, PolicyGradientTrainer
 from train.cli import add_dataclass_flags, add_trainer_flags, build_dataclass
 from train.errors import user_errors
 from train.run_folder import add_run_flags, resolve_run

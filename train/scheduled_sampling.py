@@ -28,7 +28,7 @@ from agents.acting.collector import make_vector_env
 from agents.acting.refine import format_report, refinement_report
 from agents.nn.checkpoint import load_checkpoint, save_checkpoint
 from agents.nn.network import ModelConfig, RefineNet
-from agents.scheduled_sampling import ScheduledSamplingConfig, ScheduledSamplingTrainer
+from agents.training.scheduled_sampling import ScheduledSamplingConfig, ScheduledSamplingTrainer
 from train.cli import add_dataclass_flags, add_trainer_flags, build_dataclass
 from train.distributed import setup
 from train.errors import user_errors

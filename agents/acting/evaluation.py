@@ -178,7 +178,7 @@ def refine_chunk(
 
     `states`, when given, receives for each task index `i` a `SearchStates`: the observation of
     every state the decoder acted on (one a round, while the task ran) and the task's visible tests
-    and declared inputs, read through the env's public accessors (what `agents.improve` learns from).
+    and declared inputs, read through the env's public accessors (what `agents.training.improve` learns from).
     """
     rounds = 1 if agent.policy is None else rounds
     envs = make_task_envs(tasks, indices, level, rounds, env_options, env_factory)

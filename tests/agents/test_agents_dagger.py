@@ -13,8 +13,8 @@ from env_tasks import PAIR  # noqa: E402
 
 from agents import ModelConfig, RefineNet  # noqa: E402
 from agents.acting.collector import make_vector_env  # noqa: E402
-from agents.dagger import DaggerConfig, DaggerTrainer, relabel_with_solutions  # noqa: E402
-from agents.dataset import AggregateDataset  # noqa: E402
+from agents.training.dagger import DaggerConfig, DaggerTrainer, relabel_with_solutions  # noqa: E402
+from agents.training.dataset import AggregateDataset  # noqa: E402
 
 SMALL = ModelConfig(hidden=32, layers=2)
 

@@ -17,11 +17,11 @@ from env_tasks import TASKS, make_env
 from repo_root import ROOT
 
 from agents.acting.policy import GraphPolicy, UniformPolicy, action_distribution
-from agents.losses import edit_imitation_loss
 from agents.nn.batching import stack_observations, to_tensors
 from agents.nn.checkpoint import load_checkpoint
 from agents.nn.distribution import HOLE_LOG_PROB, edit_mask, edit_scores
 from agents.nn.network import ModelConfig, RefineNet
+from agents.training.losses import edit_imitation_loss
 from progrefine_env.env import ProgramRefineEnv
 from progrefine_env.lang import VOCAB_SIZE
 from progrefine_env.tasks.io import load_tasks

@@ -1,4 +1,4 @@
-"""Improvement from the agent's own search (agents/improve.py, train/improve.py): targets come only
+"""Improvement from the agent's own search (agents/training/improve.py, train/improve.py): targets come only
 from programs passing every visible test, nothing privileged reaches an update, a policy improved
 on its own fits solves more, and a run resumes exactly under a fillings budget."""
 
@@ -15,9 +15,9 @@ pytest.importorskip("torch_geometric")
 
 from agents import ModelConfig, RefineNet  # noqa: E402
 from agents.acting.evaluation import SearchStates, TaskResult  # noqa: E402
-from agents.group_update import group_advantages  # noqa: E402
-from agents.improve import ImproveConfig, Improvement, fit_pairs, kept_states, refine_and_collect  # noqa: E402
 from agents.nn.checkpoint import save_checkpoint  # noqa: E402
+from agents.training.group_update import group_advantages  # noqa: E402
+from agents.training.improve import ImproveConfig, Improvement, fit_pairs, kept_states, refine_and_collect  # noqa: E402
 from progrefine_env.env import ProgramRefineEnv  # noqa: E402
 from progrefine_env.lang import PAD, compile_program, parse  # noqa: E402
 from progrefine_env.tasks.io import save_tasks  # noqa: E402

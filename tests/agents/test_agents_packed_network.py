@@ -12,12 +12,12 @@ from repo_root import ROOT
 
 pytest.importorskip("torch_geometric")
 from agents.acting.policy import action_distribution  # noqa: E402
-from agents.losses import distribution_kl  # noqa: E402
 from agents.nn.batching import crop_padding, stack_observations, to_tensors  # noqa: E402
 from agents.nn.checkpoint import load_checkpoint  # noqa: E402
 from agents.nn.distribution import LOG_PROB_FLOOR, MASK_FILL, MaskedFlatCategorical, probabilities  # noqa: E402
 from agents.nn.network import ModelConfig, RefineNet  # noqa: E402
-from agents.policy_gradient import _crop_log_probs  # noqa: E402
+from agents.training.losses import distribution_kl  # noqa: E402
+from agents.training.policy_gradient import _crop_log_probs  # noqa: E402
 from progrefine_env.env import ProgramRefineEnv  # noqa: E402
 from progrefine_env.tasks.generator import generate_tasks  # noqa: E402
 

@@ -12,12 +12,12 @@ from env_tasks import TASKS
 
 from agents.acting.collector import RolloutCollector, make_vector_env
 from agents.acting.policy import GraphPolicy
-from agents.advantages import compute_gae
-from agents.losses import approx_kl, distribution_kl, ppo_clip_loss, reinforce_loss
 from agents.nn.checkpoint import load_checkpoint, save_checkpoint
 from agents.nn.distribution import MaskedFlatCategorical, MaskedNodeCategorical
 from agents.nn.network import ModelConfig, RefineNet
-from agents.policy_gradient import PolicyGradientConfig, PolicyGradientTrainer
+from agents.training.advantages import compute_gae
+from agents.training.losses import approx_kl, distribution_kl, ppo_clip_loss, reinforce_loss
+from agents.training.policy_gradient import PolicyGradientConfig, PolicyGradientTrainer
 from progrefine_env.tasks.io import save_tasks, task_from_json
 
 TINY = ModelConfig(hidden=16, layers=1)
@@ -220,7 +220,7 @@ def test_cli_warm_starts_trains_and_resumes(tmp_path):
 
 
 def test_ctrl_c_saves_the_last_whole_iteration(tmp_path, monkeypatch):
-    from agents import policy_gradient
+    from agents.training import policy_gradient
     from train.ppo import main
 
     tasks = tmp_path / "tasks.jsonl"

@@ -12,7 +12,7 @@ from env_tasks import PAIR  # noqa: E402
 from agents import ModelConfig, RefineNet  # noqa: E402
 from agents.acting.collector import make_vector_env  # noqa: E402
 from agents.nn.checkpoint import CheckpointError, load_checkpoint, save_checkpoint  # noqa: E402
-from agents.scheduled_sampling import ScheduledSamplingConfig, ScheduledSamplingTrainer  # noqa: E402
+from agents.training.scheduled_sampling import ScheduledSamplingConfig, ScheduledSamplingTrainer  # noqa: E402
 from progrefine_env.tasks.io import save_tasks  # noqa: E402
 
 TASKS = PAIR

@@ -22,12 +22,12 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from .acting.buffers import Rollout
-from .acting.collector import RolloutCollector
-from .acting.policy import ACTION_MODES, GraphPolicy, MixturePolicy
+from ..acting.buffers import Rollout
+from ..acting.collector import RolloutCollector
+from ..acting.policy import ACTION_MODES, GraphPolicy, MixturePolicy
+from ..nn.network import RefineNet
 from .dataset import EVICTIONS, AggregateDataset
 from .imitation import ImitationUpdate
-from .nn.network import RefineNet
 
 
 @dataclass(frozen=True)

@@ -6,7 +6,7 @@ from collections.abc import Mapping
 
 import torch
 
-from .nn.distribution import MaskedFlatCategorical, MaskedNodeCategorical, edit_mask, edit_scores
+from ..nn.distribution import MaskedFlatCategorical, MaskedNodeCategorical, edit_mask, edit_scores
 
 
 def test_guided_weights(obs: Mapping[str, torch.Tensor], failure_weight: float) -> torch.Tensor:

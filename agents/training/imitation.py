@@ -7,9 +7,9 @@ from collections.abc import Mapping
 import numpy as np
 import torch
 
+from ..nn.batching import to_tensors
+from ..nn.network import RefineNet
 from .losses import edit_imitation_loss, rewrite_imitation_loss, test_guided_weights
-from .nn.batching import to_tensors
-from .nn.network import RefineNet
 
 
 class ImitationUpdate:
@@ -20,7 +20,7 @@ class ImitationUpdate:
         action_mode: "rewrite" (labels are target tokens [B, N], weighted per node by the tests)
             or "edit" (labels are single edits [B]).
         lr, grad_clip, failure_weight: Adam's learning rate, gradient-norm clipping, and the
-            test-guided weighting of `agents.losses.test_guided_weights`.
+            test-guided weighting of `agents.training.losses.test_guided_weights`.
         device: where the network runs.
         train_model: the module to run forward and backward, when it is not `model` itself (a
             DistributedDataParallel wrapper around it, which averages gradients across processes).

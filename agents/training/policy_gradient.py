@@ -24,12 +24,12 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from .acting.collector import RolloutCollector, stack_rollout_obs
-from .acting.policy import ACTION_MODES, GraphPolicy, action_distribution
+from ..acting.collector import RolloutCollector, stack_rollout_obs
+from ..acting.policy import ACTION_MODES, GraphPolicy, action_distribution
+from ..nn.batching import crop_padding, to_tensors
+from ..nn.network import RefineNet
 from .advantages import compute_gae
 from .losses import approx_kl, distribution_kl, ppo_clip_loss, reinforce_loss, value_loss
-from .nn.batching import crop_padding, to_tensors
-from .nn.network import RefineNet
 
 ALGOS = ("ppo", "reinforce")
 REWARDS = ("delta", "sparse")

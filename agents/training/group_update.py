@@ -6,7 +6,7 @@ draw's advantage is its reward minus its group's mean, over the group's standard
 (floored, so that a group with a lone success does not explode); a group whose rewards are all
 equal says nothing about what to prefer and is skipped. No value network. The loss is the
 advantage-weighted negative log-likelihood of the draws over the nodes that were drawn, minus an
-entropy bonus, plus an optional exact KL to the warm-start policy (`agents.losses.distribution_kl`).
+entropy bonus, plus an optional exact KL to the warm-start policy (`agents.training.losses.distribution_kl`).
 """
 
 from __future__ import annotations
@@ -19,10 +19,10 @@ import torch
 from progrefine_env.lang import Program
 from progrefine_env.tasks.task import Test, passes
 
+from ..nn.batching import stack_observations, to_tensors
+from ..nn.distribution import MaskedNodeCategorical
+from ..nn.network import RefineNet
 from .losses import distribution_kl
-from .nn.batching import stack_observations, to_tensors
-from .nn.distribution import MaskedNodeCategorical
-from .nn.network import RefineNet
 
 
 def group_advantages(rewards: torch.Tensor, std_floor: float = 0.1) -> tuple[torch.Tensor, torch.Tensor]:

@@ -23,10 +23,10 @@ from dataclasses import asdict, dataclass
 import numpy as np
 import torch
 
-from .acting.collector import RolloutCollector
-from .acting.policy import GraphPolicy, MixturePolicy, UniformPolicy
+from ..acting.collector import RolloutCollector
+from ..acting.policy import GraphPolicy, MixturePolicy, UniformPolicy
+from ..nn.network import RefineNet
 from .imitation import ImitationUpdate, masked_node_accuracy
-from .nn.network import RefineNet
 
 TRAJECTORIES = ("model", "random")
 

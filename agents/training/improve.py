@@ -8,7 +8,7 @@ Gulcehre et al. 2023; Break-It-Fix-It and DrRepair learn from their own repairs 
 Only the observation and the visible tests are used: never the target program, never held-out
 tests (`refine_chunk` reads them through the env's public accessors; the report alone reads the
 held-out outcome, after the fact). With `loss="grpo"` the update is instead (or also) a
-group-relative policy gradient on the states where a program was found (agents.group_update).
+group-relative policy gradient on the states where a program was found (agents.training.group_update).
 
     learner = Improvement(model, config)
     results, states = refine_and_collect(model, tasks, level=1.0, mode="mask", config=config)
@@ -28,14 +28,14 @@ from progrefine_env.env import ProgramRefineEnv
 from progrefine_env.lang import PAD, parse
 from progrefine_env.tasks.task import Task, passes
 
-from .acting.evaluation import Agent, SearchStates, TaskResult, refine_chunk
-from .acting.policy import GraphPolicy
-from .acting.strategies import Decoding
+from ..acting.evaluation import Agent, SearchStates, TaskResult, refine_chunk
+from ..acting.policy import GraphPolicy
+from ..acting.strategies import Decoding
+from ..nn.batching import stack_observations
+from ..nn.network import RefineNet
 from .dataset import AggregateDataset
 from .group_update import GroupUpdate
 from .imitation import ImitationUpdate
-from .nn.batching import stack_observations
-from .nn.network import RefineNet
 
 CHUNK = 64  # tasks refined together
 LOSSES = ("expert_iteration", "grpo", "both")
@@ -57,12 +57,12 @@ class ImproveConfig:
         batch_size: states per gradient step.
         lr: Adam's learning rate.
         grad_clip: gradient-norm clipping.
-        failure_weight: weight of nodes that failing tests reach (agents.losses.test_guided_weights).
+        failure_weight: weight of nodes that failing tests reach (agents.training.losses.test_guided_weights).
         capacity: most (state, program) pairs kept over the generations.
         seed: seeds the corruption of every task (task i with seed + i) and the minibatches.
         loss: "expert_iteration" (supervised steps toward the found programs), "grpo" (group-relative
             policy gradient on the states where a program was found, rewarded by visible tests
-            passed: agents.group_update) or "both" (each step one of each).
+            passed: agents.training.group_update) or "both" (each step one of each).
         group_size: grpo: draws per state.
         entropy_coef: grpo: entropy bonus.
         kl_coef: grpo: weight of the exact KL to the starting policy (0: none).
@@ -171,9 +171,9 @@ class Improvement:
 
     Expert iteration: the aggregate keeps every generation's (state, found program) pairs (at most
     `config.capacity`, random eviction) and each step is the test-weighted cross-entropy toward them
-    (`agents.imitation.ImitationUpdate`; a found program's tokens join each node's allowed set).
+    (`agents.training.imitation.ImitationUpdate`; a found program's tokens join each node's allowed set).
     GRPO: each step draws `config.group_size` programs from a minibatch of this generation's kept
-    states (on-policy; `agents.group_update.GroupUpdate`). Minibatches and draws come from
+    states (on-policy; `agents.training.group_update.GroupUpdate`). Minibatches and draws come from
     generators seeded by (seed, generation), so that a run resumed at a generation's start
     continues exactly.
 
