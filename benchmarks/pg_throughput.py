@@ -1,5 +1,5 @@
 """Environment steps per second of policy-gradient training end to end (rollouts, environment
-steps and updates): sb3-contrib's MaskablePPO with the graph policy (`agents.sb3_policy`), SB3's
+steps and updates): sb3-contrib's MaskablePPO with the graph policy (`agents.integrations.sb3_policy`), SB3's
 MLP `MultiInputPolicy` for comparison, and our own PPO (`agents.training.policy_gradient`), in both action
 modes. Wall-clock and process-CPU rates side by side: on a machine shared with other jobs the CPU
 rate says what the code costs, the wall rate what this run got.
@@ -26,8 +26,8 @@ from stable_baselines3.common.logger import Logger
 from stable_baselines3.common.vec_env import DummyVecEnv
 
 from agents.acting.collector import make_vector_env
+from agents.integrations.sb3_policy import MaskableGraphPolicy
 from agents.nn.network import ModelConfig, RefineNet
-from agents.sb3_policy import MaskableGraphPolicy
 from agents.training.policy_gradient import PolicyGradientConfig, PolicyGradientTrainer
 from progrefine_env.env import ProgramRefineEnv
 from progrefine_env.tasks.generator import generate_tasks

@@ -7,7 +7,7 @@ grammar masks.
     python examples/maskable_ppo.py --init checkpoints/scheduled_sampling.pt --save ppo_graph.zip
     python examples/maskable_ppo.py --policy mlp        # SB3's MultiInputPolicy, for comparison
 
-`--policy graph` (default) is `agents.sb3_policy.MaskableGraphPolicy`: the repository's graph
+`--policy graph` (default) is `agents.integrations.sb3_policy.MaskableGraphPolicy`: the repository's graph
 network (backbone as features extractor, per-node action head, masked distribution over
 `[nodes, tokens]`), which `--init` loads from a supervised checkpoint. `--policy mlp` flattens the
 Dict observation into an MLP: it shows the plumbing (masks through `env.action_masks()`), not a
@@ -33,8 +33,8 @@ with library_imports(INSTALL, ("torch", "sb3_contrib", "stable_baselines3", "tor
     from stable_baselines3.common.env_util import make_vec_env
     from stable_baselines3.common.logger import Logger, configure
 
+    from agents.integrations.sb3_policy import MaskableGraphPolicy, warm_start
     from agents.nn.network import ModelConfig
-    from agents.sb3_policy import MaskableGraphPolicy, warm_start
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -136,7 +136,7 @@ def test_the_warm_started_sb3_policy_edits_greedily_too(algo):
     from sb3_contrib import MaskablePPO
     from stable_baselines3 import PPO
 
-    from agents.sb3_policy import GraphActorCriticPolicy, MaskableGraphPolicy, warm_start
+    from agents.integrations.sb3_policy import GraphActorCriticPolicy, MaskableGraphPolicy, warm_start
 
     cls, policy_cls = {"maskable": (MaskablePPO, MaskableGraphPolicy), "ppo": (PPO, GraphActorCriticPolicy)}[algo]
     model_config = load_checkpoint(CHECKPOINT)[0].config

@@ -16,10 +16,10 @@ from stable_baselines3.common.logger import Logger  # noqa: E402
 from stable_baselines3.common.vec_env import DummyVecEnv  # noqa: E402
 
 from agents.acting.policy import GraphPolicy  # noqa: E402
+from agents.integrations.sb3_policy import GraphActorCriticPolicy, MaskableGraphPolicy, to_refinenet, warm_start  # noqa: E402
 from agents.nn.batching import stack_observations, to_tensors  # noqa: E402
 from agents.nn.checkpoint import save_checkpoint  # noqa: E402
 from agents.nn.network import ModelConfig, RefineNet  # noqa: E402
-from agents.sb3_policy import GraphActorCriticPolicy, MaskableGraphPolicy, to_refinenet, warm_start  # noqa: E402
 
 TINY = ModelConfig(hidden=16, layers=1)
 ALGOS = {"maskable": (MaskablePPO, MaskableGraphPolicy), "ppo": (PPO, GraphActorCriticPolicy)}

@@ -2,7 +2,7 @@
 
     from sb3_contrib import MaskablePPO
     from stable_baselines3 import PPO
-    from agents.sb3_policy import GraphActorCriticPolicy, MaskableGraphPolicy, warm_start
+    from agents.integrations.sb3_policy import GraphActorCriticPolicy, MaskableGraphPolicy, warm_start
 
     model = MaskablePPO(MaskableGraphPolicy, env)                # masks from env.action_masks() too
     model = PPO(GraphActorCriticPolicy, env)                     # masks from the observation only
@@ -46,9 +46,9 @@ from torch import nn
 
 from progrefine_env.lang import PAD
 
-from .nn.checkpoint import load_checkpoint
-from .nn.distribution import MASK_FILL, MaskedFlatCategorical, MaskedNodeCategorical, edit_mask, edit_scores
-from .nn.network import GraphBackbone, ModelConfig, RefineNet, pad_nodes
+from ..nn.checkpoint import load_checkpoint
+from ..nn.distribution import MASK_FILL, MaskedFlatCategorical, MaskedNodeCategorical, edit_mask, edit_scores
+from ..nn.network import GraphBackbone, ModelConfig, RefineNet, pad_nodes
 
 
 def _sizes(observation_space: spaces.Dict) -> tuple[int, int]:
