@@ -93,6 +93,32 @@ def test_save_load_round_trip_gives_the_same_actions(mode, tmp_path):
         assert np.array_equal(first, again)
 
 
+def test_a_model_saved_under_the_old_module_path_still_loads(tmp_path):
+    """SB3 pickles the policy class by module path into the zip; before issue 28 the path was
+    `agents.sb3_policy`, which stays importable so that users' saved models load."""
+    import base64
+    import json
+    import zipfile
+
+    model = _model("maskable", "rewrite")
+    model.save(tmp_path / "new.zip")
+    with zipfile.ZipFile(tmp_path / "new.zip") as new, zipfile.ZipFile(tmp_path / "old.zip", "w") as old:
+        for item in new.infolist():
+            content = new.read(item)
+            if item.filename == "data":
+                data = json.loads(content)
+                reference = b"cagents.sb3_policy\nMaskableGraphPolicy\n."  # a pickled global: module, name
+                data["policy_class"][":serialized:"] = base64.b64encode(reference).decode()
+                content = json.dumps(data).encode()
+            old.writestr(item, content)
+    loaded = MaskablePPO.load(tmp_path / "old.zip", device="cpu")
+    assert type(loaded.policy) is MaskableGraphPolicy
+    observations, masks = _states("rewrite")
+    first, _ = model.predict(stack_observations(observations), deterministic=True, action_masks=np.stack(masks))
+    again, _ = loaded.predict(stack_observations(observations), deterministic=True, action_masks=np.stack(masks))
+    assert np.array_equal(first, again)
+
+
 @pytest.mark.parametrize("mode", ["rewrite", "edit"])
 def test_warm_start_loads_the_supervised_weights_exactly(mode, tmp_path):
     torch.manual_seed(0)
