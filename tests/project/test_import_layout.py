@@ -47,6 +47,30 @@ def test_no_arrow_points_up_the_layers(graph):
     assert not up, "imports against the layer order (importer -> imported):\n" + "\n".join(up)
 
 
+AGENT_FOLDERS = ("agents.nn", "agents.acting", "agents.training", "agents.integrations")
+"""agents/ by role, lowest first (issue 28, item 4): the network, acting (a policy, the decodings, the
+rollout and refinement loops), training, the adapters to other libraries."""
+
+
+def _agent_folder(module: str) -> str | None:
+    return next((f for f in AGENT_FOLDERS if module == f or module.startswith(f + ".")), None)
+
+
+def test_the_agents_folders_import_one_way(graph):
+    """A folder of agents/ imports its own modules and those of the folders before it, never a later
+    one; every module lives in a folder but the package's `__init__` and `agents.sb3_policy` (a
+    re-export kept where Stable-Baselines3's saved models look for their policy class)."""
+    rank = {folder: k for k, folder in enumerate(AGENT_FOLDERS)}
+    up = [
+        f"{a} -> {b} (line {line})"
+        for a, targets in sorted(graph.items())
+        for b, line in sorted(targets.items())
+        if _agent_folder(a) and _agent_folder(b) and rank[_agent_folder(b)] > rank[_agent_folder(a)]
+    ]
+    assert not up, "imports against the order of agents/'s folders (importer -> imported):\n" + "\n".join(up)
+    flat = sorted(m for m in graph if (m == "agents" or m.startswith("agents.")) and _agent_folder(m) is None)
+    assert flat == ["agents", "agents.sb3_policy"]
+
 def _write(root, files: dict[str, str]) -> None:
     for name, text in files.items():
         path = root / name
