@@ -1,0 +1,25 @@
+#!/bin/bash
+# Held-out pass of a checkpoint on the generated test 200 with the default decoding (the guided
+# search, 0.3 CPU-s a task) and with the sampling decoding (sample_distinct, 256 a round, 5 rounds,
+# the same CPU cap), mask 0.5/0.75/1.0 and noise 0.25/0.5, seed 0 (issue 26, item 5: the env-step
+# trainers' before/after). One JSON report per decoding and mode in benchmarks/results/pg_finetune/.
+#
+#   ../shared/bin/cpu-slot bash benchmarks/pg_finetune_eval.sh CHECKPOINT NAME
+set -euo pipefail
+checkpoint=$1 name=$2
+out=benchmarks/results/pg_finetune
+tasks=benchmarks/tasks/generated_test_200.jsonl
+mkdir -p "$out"
+for decoding in guided sampling; do
+  if [ "$decoding" = guided ]; then flags=(--strategy guided --cpu-budget 0.3)
+  else flags=(--strategy sample_distinct --samples 256 --rounds 5 --cpu-budget 0.3); fi
+  for mode in mask noise; do
+    if [ "$mode" = mask ]; then levels=(0.5 0.75 1.0); else levels=(0.25 0.5); fi
+    report="$out/${name}_${decoding}_${mode}.json"
+    [ -s "$report" ] && { echo "have $report"; continue; }
+    echo "$(date -u +%H:%M:%S) $name $decoding $mode (load $(cut -d' ' -f1 /proc/loadavg))"
+    "${PYTHON:-.venv/bin/python}" -m train.evaluate --checkpoint "$checkpoint" --tasks "$tasks" "${flags[@]}" \
+      --corruption-mode "$mode" --corruption "${levels[@]}" --json "$report.part" --no-progress > /dev/null
+    mv "$report.part" "$report"
+  done
+done
