@@ -4,7 +4,7 @@
 # the same CPU cap), mask 0.5/0.75/1.0 and noise 0.25/0.5, seed 0 (issue 26, item 5: the env-step
 # trainers' before/after). One JSON report per decoding and mode in benchmarks/results/pg_finetune/.
 #
-#   ../shared/bin/cpu-slot bash benchmarks/pg_finetune_eval.sh CHECKPOINT NAME
+#   ../shared/bin/cpu-slot bash benchmarks/pg_finetune_eval.sh CHECKPOINT NAME   # evaluates, then prints the table
 set -euo pipefail
 checkpoint=$1 name=$2
 out=benchmarks/results/pg_finetune
@@ -23,3 +23,21 @@ for decoding in guided sampling; do
     mv "$report.part" "$report"
   done
 done
+# The table of every report in the folder: held-out % (visible %) [CPU s a task].
+"${PYTHON:-.venv/bin/python}" - "$out" <<'PY'
+import json, sys
+from pathlib import Path
+
+rows = {}
+for path in sorted(Path(sys.argv[1]).glob("*.json")):
+    name, decoding, _ = path.stem.rsplit("_", 2)
+    for level in json.loads(path.read_text())["levels"]:
+        last = level["rounds"][-1]
+        cell = f"{100 * last['pass_held_out']:.1f} ({100 * last['pass_visible']:.1f}) [{level['cpu_seconds']['mean']:.2f}]"
+        rows.setdefault((name, decoding), {})[f"{path.stem.rsplit('_', 1)[1]} {level['corruption']}"] = cell
+columns = ["mask 0.5", "mask 0.75", "mask 1.0", "noise 0.25", "noise 0.5"]
+print("| checkpoint | decoding | " + " | ".join(columns) + " |")
+print("| --- | --- |" + " --- |" * len(columns))
+for (name, decoding), cells in rows.items():
+    print(f"| {name} | {decoding} | " + " | ".join(cells.get(c, "") for c in columns) + " |")
+PY
