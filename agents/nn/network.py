@@ -93,16 +93,17 @@ class GraphBackbone(nn.Module):
         self.encoder.packed = value
 
     def forward(self, obs: dict[str, torch.Tensor]) -> BackboneOutput:
-        if not self.packed:
-            return self._forward(obs)
         slots = obs["tokens"].shape[1]
-        cropped, kept = crop_padding(obs)
-        out = self._forward(cropped)
-        if kept == slots:
-            return out
-        return BackboneOutput(pad_nodes(out.nodes, slots), out.pooled)
+        cropped, kept = self.crop(obs)
+        out = self.encode(cropped)
+        return out if kept == slots else BackboneOutput(pad_nodes(out.nodes, slots), out.pooled)
 
-    def _forward(self, obs: dict[str, torch.Tensor]) -> BackboneOutput:
+    def crop(self, obs: dict[str, torch.Tensor]) -> tuple[dict[str, torch.Tensor], int]:
+        """`crop_padding(obs)` on the packed path; the whole observation on the padded one."""
+        return crop_padding(obs) if self.packed else (dict(obs), obs["tokens"].shape[1])
+
+    def encode(self, obs: dict[str, torch.Tensor]) -> BackboneOutput:
+        """The backbone on `obs` as given (already cropped, or padded): nodes [B, n, H]."""
         batch_size, num_nodes = obs["tokens"].shape
         h = self.encoder(obs)
         if self.round_embedding is not None:
@@ -147,10 +148,10 @@ class RefineNet(nn.Module):
 
     def forward(self, obs: dict[str, torch.Tensor]) -> NetOutput:
         slots = obs["tokens"].shape[1]
-        kept = crop_padding(obs) if self.backbone.packed else (obs, slots)
-        features = self.backbone(kept[0])
-        nodes, logits = features.nodes, self.token_head(features.nodes)  # on the real slots only (packed)
-        if kept[1] < slots:
+        cropped, kept = self.backbone.crop(obs)
+        features = self.backbone.encode(cropped)  # cropped once: the heads run on the real slots only too
+        nodes, logits = features.nodes, self.token_head(features.nodes)
+        if kept < slots:
             nodes, logits = pad_nodes(nodes, slots), pad_nodes(logits, slots)
         return NetOutput(logits, self.value_head(features.pooled).squeeze(-1), nodes)
 

@@ -239,7 +239,7 @@ class PolicyGradientTrainer:
         v_loss = value_loss(values, batch["returns"][idx])
         loss = policy_loss + cfg.vf_coef * v_loss - cfg.ent_coef * entropy.mean()
         if self.reference is not None:
-            kl = distribution_kl(dist, _crop_log_probs(batch["reference_log_probs"][idx], kept, dist)).mean()
+            kl = distribution_kl(dist, _crop_log_probs(batch["reference_log_probs"][idx], dist)).mean()
             loss = loss + cfg.kl_coef * kl
             out["train/kl_to_reference"] = float(kl.detach())
         self.optimizer.zero_grad()
@@ -254,10 +254,11 @@ class PolicyGradientTrainer:
         return out
 
 
-def _crop_log_probs(log_probs: torch.Tensor, kept: int, dist) -> torch.Tensor:
-    """Padded-batch log-probabilities ([B, N, V] or flat [B, N * V]) cut to the `kept` node slots of
-    a cropped distribution: the slots cut are padding, masked everywhere, so nothing else changes."""
-    return log_probs[:, : dist.log_probs.shape[1]] if log_probs.dim() == 2 else log_probs[:, :kept]
+def _crop_log_probs(log_probs: torch.Tensor, dist) -> torch.Tensor:
+    """Padded-batch log-probabilities ([B, N, V] or flat [B, N * V]) cut to the node slots of a cropped
+    distribution (`dist.log_probs` is [B, n, V] or [B, n * V]): the slots cut are padding, masked
+    everywhere, so nothing else changes."""
+    return log_probs[:, : dist.log_probs.shape[1]]
 
 
 def _rollout_metrics(rollout, values: torch.Tensor, returns: torch.Tensor) -> dict[str, float]:

@@ -116,7 +116,7 @@ def test_cropped_minibatch_gives_the_padded_log_probs_entropy_and_kl():
     torch.testing.assert_close(cropped.log_prob(actions), full.log_prob(actions))
     torch.testing.assert_close(cropped.entropy(), full.entropy())
     torch.testing.assert_close(
-        distribution_kl(cropped, _crop_log_probs(reference_log_probs, kept, cropped)),
+        distribution_kl(cropped, _crop_log_probs(reference_log_probs, cropped)),
         distribution_kl(full, reference_log_probs),
     )
     assert np.isfinite(cropped.entropy().numpy()).all()
