@@ -23,7 +23,7 @@ for decoding in guided sampling; do
     mv "$report.part" "$report"
   done
 done
-# The table of every report in the folder: held-out % (visible %) [CPU s a task].
+# The table of every report in the folder: held-out % (visible %) [CPU s, candidates run a task].
 "${PYTHON:-.venv/bin/python}" - "$out" <<'PY'
 import json, sys
 from pathlib import Path
@@ -33,7 +33,8 @@ for path in sorted(Path(sys.argv[1]).glob("*.json")):
     name, decoding, _ = path.stem.rsplit("_", 2)
     for level in json.loads(path.read_text())["levels"]:
         last = level["rounds"][-1]
-        cell = f"{100 * last['pass_held_out']:.1f} ({100 * last['pass_visible']:.1f}) [{level['cpu_seconds']['mean']:.2f}]"
+        used = f"{level['cpu_seconds']['mean']:.2f}, {level['candidates_run']['mean']:.0f}"
+        cell = f"{100 * last['pass_held_out']:.1f} ({100 * last['pass_visible']:.1f}) [{used}]"
         rows.setdefault((name, decoding), {})[f"{path.stem.rsplit('_', 1)[1]} {level['corruption']}"] = cell
 columns = ["mask 0.5", "mask 0.75", "mask 1.0", "noise 0.25", "noise 0.5"]
 print("| checkpoint | decoding | " + " | ".join(columns) + " |")
