@@ -69,8 +69,14 @@ def build_parser() -> argparse.ArgumentParser:
     group.add_argument("--corruption-mode", nargs="+", choices=("mask", "noise"), default=["mask"],
                        help="corruption modes, each improved and reported on its own")  # fmt: skip
     group.add_argument("--levels", type=float, nargs="+", default=[0.5, 1.0], help="corruption levels")
+    group.add_argument("--noise-levels", type=float, nargs="+", default=None,
+                       help="levels of the noise mode when they differ from --levels (e.g. mask 0.5 1.0 with "
+                            "noise 0.5 only)")
     group.add_argument("--eval-files", nargs="+", default=None,
                        help="inductive protocol: evaluate on these task files (default: the test-time protocol)")
+    group.add_argument("--eval-every", type=int, default=1,
+                       help="inductive protocol: evaluate generation 0, every this many, and the last (the "
+                            "evaluation's CPU is not the improvement's, but it is wall time)")
     group.add_argument("--baseline", choices=("sketch", "none"), default="sketch",
                        help="the classical sketch search at the same cumulative CPU seconds per task")
     run = parser.add_argument_group("run")
@@ -89,18 +95,26 @@ def main(argv: list[str] | None = None) -> int:
         init, _ = load_checkpoint(args.init)
         tasks = load_task_option(args)[: args.limit]
         evals = {path: load_tasks(path) for path in args.eval_files or []}
-        for level in args.levels:
+        for level in args.levels + (args.noise_levels or []):
             if not 0.0 <= level <= 1.0:
                 raise ValueError(f"--levels {level}: levels must lie in [0, 1]")
+        if args.eval_every < 1:
+            raise ValueError(f"--eval-every {args.eval_every}: must be at least 1")
         folder = Path(args.run_dir or Path("runs") / "improve" / datetime.datetime.now().strftime("%Y%m%d-%H%M%S"))
         run = Run(folder, config, args, init)
     print(f"run folder {folder}" + (f" (resuming after {len(run.rows)} rows)" if run.rows else ""))
     weights = corpus_token_weights() if args.baseline == "sketch" else None
-    combos = [(mode, level) for mode in args.corruption_mode for level in args.levels]
+    combos = corruption_combos(args)
     protocol = inductive if evals else test_time
     protocol(run, tasks, evals, combos, weights)
     run.close()
     return 0
+
+
+def corruption_combos(args: argparse.Namespace) -> list[tuple[str, float]]:
+    """(mode, level) pairs: every mode at --levels, the noise mode at --noise-levels when given."""
+    levels = {"mask": args.levels, "noise": args.noise_levels or args.levels}
+    return [(mode, level) for mode in args.corruption_mode for level in levels[mode]]
 
 
 class Run:
@@ -117,7 +131,7 @@ class Run:
         if self.checkpoint.exists():
             self._resume()
         self.writer = SummaryWriter(str(folder))
-        total = len(args.corruption_mode) * len(args.levels) * (config.generations + 1)
+        total = len(corruption_combos(args)) * (config.generations + 1)
         self.bar = tqdm(total=total, initial=len(self.rows), unit="generation", disable=args.no_progress,
                         file=sys.stderr)  # fmt: skip
 
@@ -204,7 +218,8 @@ def inductive(run: Run, tasks, evals, combos, weights) -> None:
     for generation in range(run.progress["generation"], config.generations + 1):
         run.rows = [r for r in run.rows if r["generation"] < generation]  # a final generation, now extended
         cum, first = run.progress["cum"] or 0.0, len(run.rows)
-        for path, eval_tasks in evals.items():
+        evaluated = generation % run.args.eval_every == 0 or generation == config.generations
+        for path, eval_tasks in evals.items() if evaluated else ():
             for mode, level in combos:
                 results, _ = refine_and_collect(run.model, eval_tasks, level, mode, config)
                 spent = np.asarray([r.cpu_seconds for r in results])

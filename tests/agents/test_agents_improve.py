@@ -109,7 +109,7 @@ def test_updates_are_the_same_without_the_target_or_the_held_out_tests():
         assert all(torch.equal(reference[k], variant[k]) for k in reference)
 
 
-def run_cli(tmp_path, generations: int, run_dir, levels=("0.75",)) -> list[dict]:
+def run_cli(tmp_path, generations: int, run_dir, levels=("0.75",), extra=()) -> list[dict]:
     init = tmp_path / "init.pt"
     if not init.exists():
         save_checkpoint(init, small_model())
@@ -118,7 +118,7 @@ def run_cli(tmp_path, generations: int, run_dir, levels=("0.75",)) -> list[dict]
     code = improve_main([
         "--tasks", str(tmp_path / "tasks.jsonl"), "--init", str(init), "--generations", str(generations),
         "--fillings", "3000", "--cpu-budget", "0", "--levels", *levels, "--steps", "3", "--baseline", "none",
-        "--run-dir", str(run_dir), "--json", str(out), "--no-progress",
+        "--run-dir", str(run_dir), "--json", str(out), "--no-progress", *extra,
     ])  # fmt: skip
     assert code == 0
     return [json.loads(line) for line in out.read_text().splitlines()]
@@ -190,3 +190,16 @@ def test_every_mode_and_level_is_improved_on_its_own(tmp_path):
     assert [(r["corruption"], r["generation"]) for r in rows] == [(0.5, 0), (0.5, 1), (0.75, 0), (0.75, 1)]
     again = run_cli(tmp_path, 1, tmp_path / "two", levels=("0.5", "0.75"))  # a finished run does nothing more
     assert again == rows
+
+
+def test_the_inductive_protocol_evaluates_every_kth_generation_and_the_last(tmp_path):
+    save_tasks(family([EASY], 3, seed=1), tmp_path / "eval.jsonl")
+    extra = ("--eval-files", str(tmp_path / "eval.jsonl"), "--eval-every", "2",
+             "--corruption-mode", "mask", "noise", "--noise-levels", "0.25")  # fmt: skip
+    rows = run_cli(tmp_path, 3, tmp_path / "inductive", extra=extra)
+    assert {r["protocol"] for r in rows} == {"inductive"}
+    assert [(r["generation"], r["corruption_mode"], r["corruption"]) for r in rows] == [
+        (g, mode, level) for g in (0, 2, 3) for mode, level in (("mask", 0.75), ("noise", 0.25))
+    ]
+    assert all(r["tasks"].endswith("eval.jsonl") for r in rows)
+    assert rows[-1]["improve_cpu_seconds"] > rows[0]["improve_cpu_seconds"]  # three updates' searches counted
