@@ -1,0 +1,96 @@
+"""Should a checkpoint replace the shipped one? Issue 26, item 6, as a command.
+
+The rule: with the default decoding (the guided search, 0.3 CPU-s a task, one round), on the
+generated test 200 and both hand-written sets, at mask 0.5 / 0.75 / 1.0 and noise 0.25 / 0.5 (seed
+0, `train.evaluate`'s states), the candidate passes no fewer held-out tests than the shipped
+checkpoint at any (set, mode, level), and more in total. Both are evaluated by this script in the
+same session (one `train.evaluate` report per checkpoint, set and mode under `--out-dir`; a report
+already there is reused, so an interrupted check resumes). Prints the table and the verdict.
+
+    ../shared/bin/cpu-slot .venv/bin/python benchmarks/ship_check.py --checkpoint runs/improve/X/checkpoint.pt --name X
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SETS = ("generated_test_200", "handwritten", "puzzles")
+LEVELS = {"mask": (0.5, 0.75, 1.0), "noise": (0.25, 0.5)}
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.ArgumentDefaultsHelpFormatter)  # fmt: skip
+    parser.add_argument("--checkpoint", required=True, help="the candidate checkpoint")
+    parser.add_argument("--name", required=True, help="the candidate's name in the reports and the table")
+    parser.add_argument("--shipped", default=str(ROOT / "checkpoints" / "scheduled_sampling.pt"),
+                        help="the checkpoint it would replace")  # fmt: skip
+    parser.add_argument("--sets", nargs="+", default=list(SETS), help="task files under benchmarks/tasks (stems)")
+    parser.add_argument("--cpu-budget", type=float, default=0.3, help="CPU seconds a task (the default decoding's)")
+    parser.add_argument("--out-dir", default=str(ROOT / "benchmarks" / "results" / "ship_check"),
+                        help="one train.evaluate report per checkpoint, set and mode")  # fmt: skip
+    return parser.parse_args(argv)
+
+
+def report(args: argparse.Namespace, name: str, checkpoint: str, task_set: str, mode: str) -> dict:
+    """The report of one checkpoint on one set and mode, evaluated now unless already there."""
+    path = Path(args.out_dir) / f"{name}__{task_set}__{mode}.json"
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        partial = path.with_suffix(".part")
+        print(f"{time.strftime('%H:%M:%S')} {name} {task_set} {mode}", file=sys.stderr, flush=True)
+        subprocess.run([
+            sys.executable, "-m", "train.evaluate", "--checkpoint", checkpoint,
+            "--tasks", str(ROOT / "benchmarks" / "tasks" / f"{task_set}.jsonl"), "--strategy", "guided",
+            "--cpu-budget", str(args.cpu_budget), "--rounds", "1", "--corruption-mode", mode,
+            "--corruption", *map(str, LEVELS[mode]), "--json", str(partial), "--no-progress",
+        ], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)  # fmt: skip
+        partial.rename(path)
+    return json.loads(path.read_text())
+
+
+def held_out(report_: dict) -> dict[float, float]:
+    """Held-out pass (%) per corruption level, after the last round."""
+    return {lv["corruption"]: 100 * lv["rounds"][-1]["pass_held_out"] for lv in report_["levels"]}
+
+
+def verdict(cells: dict[tuple[str, str, float], tuple[float, float]]) -> tuple[bool, float, list[str]]:
+    """(ship?, total gain in points, the cells where the candidate passes fewer) from
+    (set, mode, level) -> (shipped %, candidate %)."""
+    losses = [f"{s} {m} {lv}: {a:.1f} -> {b:.1f}" for (s, m, lv), (a, b) in cells.items() if b < a]
+    gain = sum(b - a for a, b in cells.values())
+    return not losses and gain > 0, gain, losses
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    cells: dict[tuple[str, str, float], tuple[float, float]] = {}
+    for task_set in args.sets:
+        for mode in LEVELS:
+            shipped = held_out(report(args, "shipped", args.shipped, task_set, mode))
+            candidate = held_out(report(args, args.name, args.checkpoint, task_set, mode))
+            for level in LEVELS[mode]:
+                cells[(task_set, mode, level)] = (shipped[level], candidate[level])
+    print(f"held-out % with the guided search at {args.cpu_budget} CPU-s a task: shipped -> {args.name}\n")
+    columns = [(mode, level) for mode in LEVELS for level in LEVELS[mode]]
+    print("| set | " + " | ".join(f"{m} {lv}" for m, lv in columns) + " | total |")
+    print("| --- |" + " --- |" * (len(columns) + 1))
+    for task_set in args.sets:
+        row = [cells[(task_set, m, lv)] for m, lv in columns]
+        text = [f"{a:.1f} -> {b:.1f}" for a, b in row]
+        total = f"{sum(a for a, _ in row):.1f} -> {sum(b for _, b in row):.1f}"
+        print(f"| {task_set} | " + " | ".join(text) + f" | {total} |")
+    ship, gain, losses = verdict(cells)
+    print(f"\nverdict: {'ship' if ship else 'keep the shipped checkpoint'} (total {gain:+.1f} points"
+          + (f"; lower at {', '.join(losses)}" if losses else "") + ")")  # fmt: skip
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,36 @@
+"""benchmarks/ship_check.py: issue 26's ship rule (no fewer held-out passes anywhere, more in total),
+read from `train.evaluate` reports already in its folder (nothing is evaluated here)."""
+
+from __future__ import annotations
+
+import json
+import sys
+
+import pytest
+
+from tests.repo_root import ROOT
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+import ship_check  # noqa: E402
+
+
+def write_reports(folder, name: str, held_out: dict[tuple[str, str], list[float]]) -> None:
+    for (task_set, mode), passes in held_out.items():
+        levels = [{"corruption": lv, "rounds": [{"pass_held_out": p}]}
+                  for lv, p in zip(ship_check.LEVELS[mode], passes)]  # fmt: skip
+        (folder / f"{name}__{task_set}__{mode}.json").write_text(json.dumps({"levels": levels}))
+
+
+@pytest.mark.parametrize("candidate_mask, expected", [
+    ([0.6, 0.3, 0.2], "verdict: ship (total +20.0 points)"),
+    ([0.6, 0.3, 0.05], "verdict: keep the shipped checkpoint (total +5.0 points; lower at s mask 1.0: 10.0 -> 5.0)"),
+    ([0.5, 0.3, 0.1], "verdict: keep the shipped checkpoint (total +0.0 points)"),
+])  # fmt: skip
+def test_the_verdict_needs_no_loss_anywhere_and_a_gain_in_total(tmp_path, capsys, candidate_mask, expected):
+    shipped = {("s", "mask"): [0.5, 0.3, 0.1], ("s", "noise"): [0.4, 0.2]}
+    write_reports(tmp_path, "shipped", shipped)
+    write_reports(tmp_path, "cand", {("s", "mask"): candidate_mask, ("s", "noise"): [0.4, 0.2]})
+    ship_check.main(["--checkpoint", "unused.pt", "--name", "cand", "--sets", "s", "--out-dir", str(tmp_path)])
+    out = capsys.readouterr().out
+    assert expected in out
+    assert "| s | 50.0 -> " in out
