@@ -216,9 +216,11 @@ def inductive(run: Run, tasks, evals, combos, weights) -> None:
     if run.progress.get("finished") == config.generations:
         return
     for generation in range(run.progress["generation"], config.generations + 1):
-        run.rows = [r for r in run.rows if r["generation"] < generation]  # a final generation, now extended
-        cum, first = run.progress["cum"] or 0.0, len(run.rows)
-        evaluated = generation % run.args.eval_every == 0 or generation == config.generations
+        # A final generation now extended keeps its rows: its policy has not changed since.
+        extended = generation == run.progress.get("finished")
+        run.rows = [r for r in run.rows if r["generation"] < generation or (extended and r["generation"] == generation)]
+        cum, first = run.progress["cum"] or 0.0, sum(r["generation"] < generation for r in run.rows)
+        evaluated = not extended and (generation % run.args.eval_every == 0 or generation == config.generations)
         for path, eval_tasks in evals.items() if evaluated else ():
             for mode, level in combos:
                 results, _ = refine_and_collect(run.model, eval_tasks, level, mode, config)
@@ -238,7 +240,7 @@ def inductive(run: Run, tasks, evals, combos, weights) -> None:
             cum += (time.process_time() - start) / len(tasks)
             for row in run.rows[first:]:  # the loss of the update that follows this generation's search
                 row["loss"] = loss
-        # A final generation (no update after it) is run again if more generations are asked for later.
+        # A final generation (no update after it) gets its update if more generations are asked for later.
         run.progress.update(generation=generation + 1 if generation < config.generations else generation, cum=cum)
         run.save()
     run.progress["finished"] = config.generations

@@ -203,3 +203,7 @@ def test_the_inductive_protocol_evaluates_every_kth_generation_and_the_last(tmp_
     ]
     assert all(r["tasks"].endswith("eval.jsonl") for r in rows)
     assert rows[-1]["improve_cpu_seconds"] > rows[0]["improve_cpu_seconds"]  # three updates' searches counted
+    longer = run_cli(tmp_path, 4, tmp_path / "inductive", extra=extra)  # extended: generation 3 is not evaluated again
+    assert longer[: len(rows)] == [{**r, "loss": longer[i]["loss"]} for i, r in enumerate(rows)]
+    assert [r["generation"] for r in longer[len(rows):]] == [4, 4]
+    assert not math.isnan(longer[len(rows) - 1]["loss"])  # generation 3 now has its update
