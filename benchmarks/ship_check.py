@@ -45,12 +45,14 @@ def report(args: argparse.Namespace, name: str, checkpoint: str, task_set: str, 
         path.parent.mkdir(parents=True, exist_ok=True)
         partial = path.with_suffix(".part")
         print(f"{time.strftime('%H:%M:%S')} {name} {task_set} {mode}", file=sys.stderr, flush=True)
-        subprocess.run([
+        done = subprocess.run([
             sys.executable, "-m", "train.evaluate", "--checkpoint", checkpoint,
             "--tasks", str(ROOT / "benchmarks" / "tasks" / f"{task_set}.jsonl"), "--strategy", "guided",
             "--cpu-budget", str(args.cpu_budget), "--rounds", "1", "--corruption-mode", mode,
             "--corruption", *map(str, LEVELS[mode]), "--json", str(partial), "--no-progress",
-        ], check=True, cwd=ROOT, stdout=subprocess.DEVNULL)  # fmt: skip
+        ], cwd=ROOT, stdout=subprocess.DEVNULL)  # fmt: skip
+        if done.returncode:  # train.evaluate has printed its one-line reason above
+            raise SystemExit(f"error: evaluating {checkpoint} on {task_set} ({mode}) failed (exit {done.returncode})")
         partial.rename(path)
     return json.loads(path.read_text())
 
@@ -70,6 +72,9 @@ def verdict(cells: dict[tuple[str, str, float], tuple[float, float]]) -> tuple[b
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
+    for path in (args.checkpoint, args.shipped):
+        if not Path(path).is_file():
+            raise SystemExit(f"error: {path}: no such checkpoint file")
     cells: dict[tuple[str, str, float], tuple[float, float]] = {}
     for task_set in args.sets:
         for mode in LEVELS:

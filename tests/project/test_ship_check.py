@@ -30,7 +30,15 @@ def test_the_verdict_needs_no_loss_anywhere_and_a_gain_in_total(tmp_path, capsys
     shipped = {("s", "mask"): [0.5, 0.3, 0.1], ("s", "noise"): [0.4, 0.2]}
     write_reports(tmp_path, "shipped", shipped)
     write_reports(tmp_path, "cand", {("s", "mask"): candidate_mask, ("s", "noise"): [0.4, 0.2]})
-    ship_check.main(["--checkpoint", "unused.pt", "--name", "cand", "--sets", "s", "--out-dir", str(tmp_path)])
+    checkpoint = tmp_path / "cand.pt"
+    checkpoint.write_bytes(b"")  # never loaded: every report is already there
+    ship_check.main(["--checkpoint", str(checkpoint), "--name", "cand", "--sets", "s", "--out-dir", str(tmp_path)])
     out = capsys.readouterr().out
     assert expected in out
     assert "| s | 50.0 -> " in out
+
+
+def test_a_missing_checkpoint_is_named_before_anything_runs(tmp_path):
+    with pytest.raises(SystemExit, match="nowhere.pt: no such checkpoint file"):
+        ship_check.main(["--checkpoint", str(tmp_path / "nowhere.pt"), "--name", "x", "--out-dir", str(tmp_path)])
+    assert not list(tmp_path.iterdir())
