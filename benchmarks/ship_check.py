@@ -54,7 +54,12 @@ def report(args: argparse.Namespace, name: str, checkpoint: str, task_set: str, 
         if done.returncode:  # train.evaluate has printed its one-line reason above
             raise SystemExit(f"error: evaluating {checkpoint} on {task_set} ({mode}) failed (exit {done.returncode})")
         partial.rename(path)
-    return json.loads(path.read_text())
+    found = json.loads(path.read_text())
+    made = (Path(ROOT, found.get("checkpoint", "")).resolve(), found.get("decoding", {}).get("cpu_budget"))
+    if made != (Path(ROOT, checkpoint).resolve(), args.cpu_budget):  # a reused report must be this check's
+        raise SystemExit(f"error: {path}: made for {made[0]} at {made[1]} CPU-s, not {checkpoint} at "
+                         f"{args.cpu_budget}; use another --out-dir or --name")  # fmt: skip
+    return found
 
 
 def held_out(report_: dict) -> dict[float, float]:

@@ -95,9 +95,10 @@ def main(argv: list[str] | None = None) -> int:
         init, _ = load_checkpoint(args.init)
         tasks = load_task_option(args)[: args.limit]
         evals = {path: load_tasks(path) for path in args.eval_files or []}
-        for level in args.levels + (args.noise_levels or []):
-            if not 0.0 <= level <= 1.0:
-                raise ValueError(f"--levels {level}: levels must lie in [0, 1]")
+        for flag, levels in (("--levels", args.levels), ("--noise-levels", args.noise_levels or [])):
+            for level in levels:
+                if not 0.0 <= level <= 1.0:
+                    raise ValueError(f"{flag} {level}: levels must lie in [0, 1]")
         if args.eval_every < 1:
             raise ValueError(f"--eval-every {args.eval_every}: must be at least 1")
         folder = Path(args.run_dir or Path("runs") / "improve" / datetime.datetime.now().strftime("%Y%m%d-%H%M%S"))
@@ -117,6 +118,17 @@ def corruption_combos(args: argparse.Namespace) -> list[tuple[str, float]]:
     return [(mode, level) for mode in args.corruption_mode for level in levels[mode]]
 
 
+def expected_rows(args: argparse.Namespace, config: ImproveConfig, extended: int | None = None) -> int:
+    """Rows a finished run has (the progress bar's total): one per (mode, level) and generation;
+    inductively, per evaluation file and evaluated generation (0, every `--eval-every`, the last,
+    and `extended`, the last of the run this one extends, whose rows are kept)."""
+    combos = len(corruption_combos(args))
+    if not args.eval_files:
+        return combos * (config.generations + 1)
+    evaluated = {g for g in range(config.generations + 1) if g % args.eval_every == 0} | {config.generations}
+    return combos * len(args.eval_files) * len(evaluated | ({extended} if extended is not None else set()))
+
+
 class Run:
     """The run folder: progress, checkpoint, aggregate, rows, TensorBoard; saved after each row."""
 
@@ -131,8 +143,8 @@ class Run:
         if self.checkpoint.exists():
             self._resume()
         self.writer = SummaryWriter(str(folder))
-        total = len(corruption_combos(args)) * (config.generations + 1)
-        self.bar = tqdm(total=total, initial=len(self.rows), unit="generation", disable=args.no_progress,
+        total = expected_rows(args, config, self.progress.get("finished"))
+        self.bar = tqdm(total=total, initial=len(self.rows), unit="row", disable=args.no_progress,
                         file=sys.stderr)  # fmt: skip
 
     def _resume(self) -> None:

@@ -22,6 +22,7 @@ from progrefine_env.env import ProgramRefineEnv  # noqa: E402
 from progrefine_env.lang import PAD, compile_program, parse  # noqa: E402
 from progrefine_env.tasks.io import save_tasks  # noqa: E402
 from progrefine_env.tasks.task import Task, Test  # noqa: E402
+from train.improve import build_parser, expected_rows  # noqa: E402
 from train.improve import main as improve_main  # noqa: E402
 
 OPTIONS = {"max_nodes": 32, "max_tests": 4}
@@ -207,3 +208,16 @@ def test_the_inductive_protocol_evaluates_every_kth_generation_and_the_last(tmp_
     assert longer[: len(rows)] == [{**r, "loss": longer[i]["loss"]} for i, r in enumerate(rows)]
     assert [r["generation"] for r in longer[len(rows):]] == [4, 4]
     assert not math.isnan(longer[len(rows) - 1]["loss"])  # generation 3 now has its update
+    for generations, extended, written in ((3, None, rows), (4, 3, longer)):  # the progress bar's total
+        args = build_parser().parse_args(["--generations", str(generations), "--levels", "0.75", *extra])
+        assert expected_rows(args, ImproveConfig(generations=generations), extended) == len(written)
+
+
+def test_a_bad_noise_level_is_named_by_its_flag(tmp_path, capsys):
+    save_checkpoint(tmp_path / "init.pt", small_model())
+    save_tasks(family([EASY], 2), tmp_path / "tasks.jsonl")
+    with pytest.raises(SystemExit):
+        improve_main(["--tasks", str(tmp_path / "tasks.jsonl"), "--init", str(tmp_path / "init.pt"),
+                      "--corruption-mode", "noise", "--noise-levels", "1.5",
+                      "--run-dir", str(tmp_path / "r")])  # fmt: skip
+    assert "--noise-levels 1.5" in capsys.readouterr().err
