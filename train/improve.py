@@ -20,7 +20,8 @@ report only, after the fact), cpu_seconds (the generation's decoding, per task),
 improve_cpu_seconds (search plus updates so far, per task), loss, and with --baseline sketch the
 classical sketch search given the same cumulative CPU seconds on each task
 (baseline_pass_held_out). The run folder (--run-dir) holds the checkpoint, the aggregate of found
-programs and TensorBoard scalars (improve/pass_visible, improve/pass_held_out, train/loss); running
+programs, inductively each generation's policy (generation_G.pt: the policy generation G searches
+and is evaluated with), and TensorBoard scalars (improve/pass_visible, improve/pass_held_out, train/loss); running
 the same command again resumes it: exactly under a --fillings budget, and under a CPU budget an
 unfinished generation is run again. On resuming, --generations may grow: the inductive protocol
 continues; the test-time protocol extends the (mode, level) in progress, not finished ones.
@@ -48,7 +49,14 @@ from agents.acting.search import corpus_token_weights
 from agents.acting.strategies import Decoding
 from agents.nn.checkpoint import load_checkpoint, save_checkpoint
 from agents.training.dataset import AggregateDataset
-from agents.training.improve import ImproveConfig, Improvement, fit_pairs, kept_states, refine_and_collect
+from agents.training.improve import (
+    ImproveConfig,
+    Improvement,
+    fit_pairs,
+    generation_tasks,
+    kept_states,
+    refine_and_collect,
+)
 from progrefine_env.tasks.io import load_tasks
 from train.cli import add_dataclass_flags, build_dataclass
 from train.errors import user_errors
@@ -101,6 +109,9 @@ def main(argv: list[str] | None = None) -> int:
                     raise ValueError(f"{flag} {level}: levels must lie in [0, 1]")
         if args.eval_every < 1:
             raise ValueError(f"--eval-every {args.eval_every}: must be at least 1")
+        if config.tasks_per_generation and not evals:
+            raise ValueError("--tasks-per-generation belongs to the inductive protocol (--eval-files): the test-time "
+                             "protocol searches every task each generation, because that search is its evaluation")
         folder = Path(args.run_dir or Path("runs") / "improve" / datetime.datetime.now().strftime("%Y%m%d-%H%M%S"))
         run = Run(folder, config, args, init)
     print(f"run folder {folder}" + (f" (resuming after {len(run.rows)} rows)" if run.rows else ""))
@@ -149,8 +160,9 @@ class Run:
 
     def _resume(self) -> None:
         model, state = load_checkpoint(self.checkpoint)
+        saved = {**ImproveConfig().to_dict(), **state["improve_config"]}  # settings added since take their defaults
         saved, asked = ({k: v for k, v in c.items() if k != "generations"}
-                        for c in (state["improve_config"], self.config.to_dict()))  # fmt: skip
+                        for c in (saved, self.config.to_dict()))  # fmt: skip
         if saved != asked:  # more generations may be asked for; nothing else may change
             raise ValueError(f"{self.checkpoint}: the run was made with other settings; use another --run-dir")
         self.model.load_state_dict(model.state_dict())
@@ -243,15 +255,19 @@ def inductive(run: Run, tasks, evals, combos, weights) -> None:
                 run.emit({**row, "loss": math.nan})
         if generation < config.generations:
             start = time.process_time()
-            searched = [refine_and_collect(run.model, tasks, level, mode, config) for mode, level in combos]
+            window = generation_tasks(tasks, generation, config.tasks_per_generation)
+            searched = [refine_and_collect(run.model, window, level, mode, config) for mode, level in combos]
             pairs = [p for p in (fit_pairs(*found) for found in searched) if p is not None]
             kept = [state for found in searched for state in kept_states(*found)]
             merged = None if not pairs else ({k: np.concatenate([p[0][k] for p in pairs]) for k in pairs[0][0]},
                                              np.concatenate([p[1] for p in pairs]))  # fmt: skip
             loss = run.learner.learn(merged, generation, kept)
-            cum += (time.process_time() - start) / len(tasks)
+            cum += (time.process_time() - start) / len(window)
             for row in run.rows[first:]:  # the loss of the update that follows this generation's search
                 row["loss"] = loss
+            # Kept per generation, so that any generation's policy can be checked or shipped later.
+            save_checkpoint(run.folder / f"generation_{generation + 1}.pt", run.model,
+                            improve_config=config.to_dict(), generation=generation + 1)  # fmt: skip
         # A final generation (no update after it) gets its update if more generations are asked for later.
         run.progress.update(generation=generation + 1 if generation < config.generations else generation, cum=cum)
         run.save()

@@ -15,9 +15,16 @@ pytest.importorskip("torch_geometric")
 
 from agents import ModelConfig, RefineNet  # noqa: E402
 from agents.acting.evaluation import SearchStates, TaskResult  # noqa: E402
-from agents.nn.checkpoint import save_checkpoint  # noqa: E402
+from agents.nn.checkpoint import load_checkpoint, save_checkpoint  # noqa: E402
 from agents.training.group_update import group_advantages  # noqa: E402
-from agents.training.improve import ImproveConfig, Improvement, fit_pairs, kept_states, refine_and_collect  # noqa: E402
+from agents.training.improve import (  # noqa: E402
+    ImproveConfig,
+    Improvement,
+    fit_pairs,
+    generation_tasks,
+    kept_states,
+    refine_and_collect,
+)
 from progrefine_env.env import ProgramRefineEnv  # noqa: E402
 from progrefine_env.lang import PAD, compile_program, parse  # noqa: E402
 from progrefine_env.tasks.io import save_tasks  # noqa: E402
@@ -221,3 +228,34 @@ def test_a_bad_noise_level_is_named_by_its_flag(tmp_path, capsys):
                       "--corruption-mode", "noise", "--noise-levels", "1.5",
                       "--run-dir", str(tmp_path / "r")])  # fmt: skip
     assert "--noise-levels 1.5" in capsys.readouterr().err
+
+
+def test_each_generation_searches_the_next_window_of_tasks():
+    tasks = list(range(5))
+    assert [generation_tasks(tasks, g, 2) for g in range(4)] == [[0, 1], [2, 3], [4, 0], [1, 2]]
+    assert generation_tasks(tasks, 3, 0) == tasks and generation_tasks(tasks, 3, 5) == tasks
+
+
+def test_an_inductive_run_keeps_each_generations_policy(tmp_path):
+    save_tasks(family([EASY], 2, seed=1), tmp_path / "eval.jsonl")
+    extra = ("--eval-files", str(tmp_path / "eval.jsonl"), "--tasks-per-generation", "3", "--eval-every", "5")
+    run_cli(tmp_path, 2, tmp_path / "windows", extra=extra)
+    policies = [load_checkpoint(tmp_path / "windows" / f"generation_{g}.pt")[0] for g in (1, 2)]
+    final, _ = load_checkpoint(tmp_path / "windows" / "checkpoint.pt")
+    assert all(torch.equal(a, b) for a, b in zip(policies[1].state_dict().values(), final.state_dict().values()))
+    assert not all(torch.equal(a, b) for a, b in zip(*(p.state_dict().values() for p in policies)))
+
+
+def test_tasks_per_generation_is_refused_by_the_test_time_protocol(tmp_path, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        run_cli(tmp_path, 1, tmp_path / "r", extra=("--tasks-per-generation", "2"))
+    assert exit_info.value.code == 2 and "--tasks-per-generation" in capsys.readouterr().err
+
+
+def test_a_run_folder_from_before_a_new_setting_resumes(tmp_path):
+    run_cli(tmp_path, 1, tmp_path / "old")
+    model, state = load_checkpoint(tmp_path / "old" / "checkpoint.pt")
+    del state["improve_config"]["tasks_per_generation"]  # as saved before the setting existed
+    extras = {k: state[k] for k in ("improve_config", "rows", "progress", "learner")}
+    save_checkpoint(tmp_path / "old" / "checkpoint.pt", model, **extras)
+    assert [r["generation"] for r in run_cli(tmp_path, 2, tmp_path / "old")] == [0, 1, 2]
