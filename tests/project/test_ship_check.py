@@ -61,3 +61,20 @@ def test_a_report_made_for_another_checkpoint_is_not_reused(tmp_path):
     with pytest.raises(SystemExit, match="cand__s__mask.json: made for .*shipped.pt"):
         ship_check.main(["--checkpoint", str(candidate), "--shipped", str(shipped), "--name", "cand", "--sets", "s",
                          "--out-dir", str(tmp_path)])  # fmt: skip
+
+
+def test_repeats_compare_the_means_and_name_the_shipped_spread(tmp_path, capsys):
+    shipped, candidate = checkpoints(tmp_path)
+    write_reports(tmp_path, "shipped", shipped, {("s", "mask"): [0.5, 0.3, 0.1], ("s", "noise"): [0.4, 0.2]})
+    write_reports(tmp_path, "cand", candidate, {("s", "mask"): [0.7, 0.3, 0.1], ("s", "noise"): [0.4, 0.2]})
+    second = tmp_path / "second"
+    second.mkdir()
+    write_reports(second, "shipped", shipped, {("s", "mask"): [0.5, 0.3, 0.2], ("s", "noise"): [0.4, 0.2]})
+    write_reports(second, "cand", candidate, {("s", "mask"): [0.7, 0.3, 0.1], ("s", "noise"): [0.4, 0.2]})
+    for path in second.iterdir():  # the second run of each, as --repeats 2 names it
+        path.rename(tmp_path / path.name.replace(".json", "__r1.json"))
+    ship_check.main(["--checkpoint", str(candidate), "--shipped", str(shipped), "--name", "cand", "--sets", "s",
+                     "--out-dir", str(tmp_path), "--repeats", "2"])  # fmt: skip
+    out = capsys.readouterr().out
+    assert "| s | 50.0 -> 70.0 | 30.0 -> 30.0 | 15.0 -> 10.0 |" in out  # the means of the two runs
+    assert "lower at s mask 1.0: 15.0 -> 10.0 (the shipped checkpoint's own spread 10.0)" in out
