@@ -4,8 +4,9 @@ The rule: with the default decoding (the guided search, 0.3 CPU-s a task, one ro
 generated test 200 and both hand-written sets, at mask 0.5 / 0.75 / 1.0 and noise 0.25 / 0.5 (seed
 0, `train.evaluate`'s states), the candidate passes no fewer held-out tests than the shipped
 checkpoint at any (set, mode, level), and more in total. Both are evaluated by this script in the
-same session (one `train.evaluate` report per checkpoint, set and mode under `--out-dir`; a report
-already there is reused, so an interrupted check resumes). Prints the table and the verdict.
+same session (one `train.evaluate` report per checkpoint, set and mode under `--out-dir`, named by
+`--name` and, for the shipped checkpoint, by its file's stem; a report already there is reused, so
+an interrupted check resumes). Prints the table and the verdict.
 
 Under a CPU budget a search reaches further on one run than on another: the shipped checkpoint
 checked against itself passed up to 3.8 points fewer in a cell (benchmarks/README.md, "The ship
@@ -28,6 +29,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 SETS = ("generated_test_200", "handwritten", "puzzles")
 LEVELS = {"mask": (0.5, 0.75, 1.0), "noise": (0.25, 0.5)}
+SHIPPED = ROOT / "checkpoints" / "improved.pt"  # train.evaluate.SHIPPED_CHECKPOINT
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -35,7 +37,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
                                      formatter_class=argparse.ArgumentDefaultsHelpFormatter)  # fmt: skip
     parser.add_argument("--checkpoint", required=True, help="the candidate checkpoint")
     parser.add_argument("--name", required=True, help="the candidate's name in the reports and the table")
-    parser.add_argument("--shipped", default=str(ROOT / "checkpoints" / "scheduled_sampling.pt"),
+    parser.add_argument("--shipped", default=str(SHIPPED),
                         help="the checkpoint it would replace")  # fmt: skip
     parser.add_argument("--sets", nargs="+", default=list(SETS), help="task files under benchmarks/tasks (stems)")
     parser.add_argument("--cpu-budget", type=float, default=0.3, help="CPU seconds a task (the default decoding's)")
@@ -101,7 +103,7 @@ def main(argv: list[str] | None = None) -> int:
     spread: dict[tuple[str, str, float], float] = {}
     for task_set in args.sets:
         for mode in LEVELS:
-            shipped = measured(args, "shipped", args.shipped, task_set, mode)
+            shipped = measured(args, Path(args.shipped).stem, args.shipped, task_set, mode)
             candidate = measured(args, args.name, args.checkpoint, task_set, mode)
             for level in LEVELS[mode]:
                 cells[(task_set, mode, level)] = (mean(shipped[level]), mean(candidate[level]))

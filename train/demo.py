@@ -154,7 +154,8 @@ def main(argv: list[str] | None = None) -> int:
         show_task(task)
         print()
     if not SHIPPED_CHECKPOINT.exists():
-        print(f"(no checkpoint at {SHIPPED_CHECKPOINT}: train one with `python -m train.scheduled_sampling`)")
+        print(f"(no checkpoint at {SHIPPED_CHECKPOINT}: train one with `python -m train.scheduled_sampling`,"
+              " then improve it with `python -m train.improve`)")
         return 0
     import torch
 
