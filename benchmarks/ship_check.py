@@ -78,10 +78,15 @@ def held_out(report_: dict) -> dict[float, float]:
     return {lv["corruption"]: 100 * lv["rounds"][-1]["pass_held_out"] for lv in report_["levels"]}
 
 
-def verdict(cells: dict[tuple[str, str, float], tuple[float, float]]) -> tuple[bool, float, list[str]]:
-    """(ship?, total gain in points, the cells where the candidate passes fewer) from
-    (set, mode, level) -> (shipped %, candidate %)."""
-    losses = [f"{s} {m} {lv}: {a:.1f} -> {b:.1f}" for (s, m, lv), (a, b) in cells.items() if b < a]
+def verdict(
+    cells: dict[tuple[str, str, float], tuple[float, float]], spread: dict[tuple[str, str, float], float] | None = None
+) -> tuple[bool, float, list[str]]:  # fmt: skip
+    """(ship?, total gain in points, the cells where the candidate passes fewer, each with the
+    shipped checkpoint's own spread when `spread` is given) from (set, mode, level) -> (shipped %,
+    candidate %)."""
+    losses = [f"{s} {m} {lv}: {a:.1f} -> {b:.1f}"
+              + (f" (the shipped checkpoint's own spread {spread[(s, m, lv)]:.1f})" if spread else "")
+              for (s, m, lv), (a, b) in cells.items() if b < a]  # fmt: skip
     gain = sum(b - a for a, b in cells.values())
     return not losses and gain > 0, gain, losses
 
@@ -111,10 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     runs = f", the mean of {args.repeats} runs" if args.repeats > 1 else ""
     print(f"held-out % with the guided search at {args.cpu_budget} CPU-s a task{runs}: shipped -> {args.name}\n")
     print_table(args.sets, cells)
-    ship, gain, losses = verdict(cells)
-    if args.repeats > 1:
-        losses = [f"{loss} (the shipped checkpoint's own spread {spread[cell]:.1f})"
-                  for loss, cell in zip(losses, [c for c, (a, b) in cells.items() if b < a])]  # fmt: skip
+    ship, gain, losses = verdict(cells, spread if args.repeats > 1 else None)
     print(f"\nverdict: {'ship' if ship else 'keep the shipped checkpoint'} (total {gain:+.1f} points"
           + (f"; lower at {', '.join(losses)}" if losses else "") + ")")  # fmt: skip
     return 0

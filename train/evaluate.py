@@ -52,8 +52,6 @@ SHIPPED_CHECKPOINT = Path(__file__).resolve().parent.parent / "checkpoints" / "i
 """The default policy: checkpoints/scheduled_sampling.pt improved from its own guided search
 (`python -m train.improve`, issue 26), shipped after `benchmarks/ship_check.py --repeats 3` found it
 no lower at any level and +93.2 held-out points in total (benchmarks/README.md)."""
-SUPERVISED_CHECKPOINT = SHIPPED_CHECKPOINT.with_name("scheduled_sampling.pt")
-"""The supervised policy it started from (scheduled sampling), which the trainers warm-start from."""
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -34,11 +34,9 @@ def interpolate(base: RefineNet, tuned: RefineNet, alpha: float) -> RefineNet:
     if not 0.0 <= alpha <= 1.0:
         raise ValueError(f"--alpha {alpha}: must lie in [0, 1]")
     mixed = RefineNet(tuned.config)
-    state = {}
-    for name, value in tuned.state_dict().items():
-        start = base.state_dict()[name]
-        state[name] = torch.lerp(start, value, alpha) if value.is_floating_point() else value.clone()
-    mixed.load_state_dict(state)
+    start = base.state_dict()
+    mixed.load_state_dict({name: torch.lerp(start[name], value, alpha) if value.is_floating_point() else value.clone()
+                           for name, value in tuned.state_dict().items()})  # fmt: skip
     return mixed
 
 

@@ -78,3 +78,10 @@ def test_repeats_compare_the_means_and_name_the_shipped_spread(tmp_path, capsys)
     out = capsys.readouterr().out
     assert "| s | 50.0 -> 70.0 | 30.0 -> 30.0 | 15.0 -> 10.0 |" in out  # the means of the two runs
     assert "lower at s mask 1.0: 15.0 -> 10.0 (the shipped checkpoint's own spread 10.0)" in out
+
+
+def test_the_default_shipped_checkpoint_is_the_one_train_evaluate_uses():
+    pytest.importorskip("torch_geometric")
+    from train.evaluate import SHIPPED_CHECKPOINT
+
+    assert ship_check.SHIPPED == SHIPPED_CHECKPOINT and SHIPPED_CHECKPOINT.is_file()

@@ -39,8 +39,9 @@ def test_networks_of_different_shapes_are_refused():
 def test_the_cli_writes_the_mixture_and_never_over_a_file(tmp_path, capsys):
     save_checkpoint(tmp_path / "base.pt", network(0))
     save_checkpoint(tmp_path / "tuned.pt", network(1))
-    argv = ["--base", str(tmp_path / "base.pt"), "--tuned", str(tmp_path / "tuned.pt"), "--alpha", "0.25",
-            "--out", str(tmp_path / "mixed.pt")]  # fmt: skip
+    inputs = ["--base", str(tmp_path / "base.pt"), "--tuned", str(tmp_path / "tuned.pt"),
+              "--out", str(tmp_path / "mixed.pt")]  # fmt: skip
+    argv = [*inputs, "--alpha", "0.25"]
     assert interpolate_main(argv) == 0
     mixed, payload = load_checkpoint(tmp_path / "mixed.pt")
     assert payload["interpolation"]["alpha"] == 0.25
@@ -50,5 +51,5 @@ def test_the_cli_writes_the_mixture_and_never_over_a_file(tmp_path, capsys):
         interpolate_main(argv)
     assert exit_info.value.code == 2 and "exists; give --force" in capsys.readouterr().err
     with pytest.raises(SystemExit):
-        interpolate_main([*argv[:5], "1.5", *argv[6:], "--force"])
+        interpolate_main([*inputs, "--alpha", "1.5", "--force"])
     assert "--alpha 1.5" in capsys.readouterr().err
